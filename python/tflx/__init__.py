@@ -1,0 +1,42 @@
+"""tflx: TensorFlow -> TensorFlow Lite conversion as named MLIR stages you can dump, edit,
+resume and extend with Python passes."""
+from __future__ import annotations
+
+from . import _quiet  # noqa: F401
+from .errors import TflxError
+from .pipeline import ConversionResult
+from .stages import STAGES
+
+__version__ = "0.1.0"
+
+
+def convert(model, *, signatures=None, plugins=(), dump_dir=None, stop_after=None,
+            builtin_passes=True, disable_passes=(), fuse_dynamic_broadcast=True) -> ConversionResult:
+    """Convert `model` (SavedModel dir, .keras path, keras.Model, tf.function/ConcreteFunction)
+    to TFLite; returns every stage's IR, timings and the flatbuffer."""
+    from . import importer, pipeline
+
+    passes = pipeline.default_passes(disable_passes) if builtin_passes else []
+    passes += list(plugins)
+    sigs = importer.load(model, list(signatures) if signatures else None)
+    result = pipeline.run(signatures=sigs, passes=passes, stop_after=stop_after, dump_dir=dump_dir,
+                          fuse_dynamic_broadcast=fuse_dynamic_broadcast)
+    for s in sigs:
+        result.notes.extend(s.notes)
+    return result
+
+
+def resume(path, *, stage=None, plugins=(), dump_dir=None, stop_after=None, builtin_passes=True,
+           disable_passes=()) -> ConversionResult:
+    """Continue a conversion from a stage dump (possibly hand-edited)."""
+    from . import pipeline
+    from .mlir import new_context
+
+    ctx = new_context()
+    loaded = pipeline.read_stage_file(path, stage, ctx)
+    passes = pipeline.default_passes(disable_passes) if builtin_passes else []
+    passes += list(plugins)
+    return pipeline.run(resume=loaded, ctx=ctx, passes=passes, stop_after=stop_after, dump_dir=dump_dir)
+
+
+__all__ = ["convert", "resume", "ConversionResult", "TflxError", "STAGES"]

@@ -1,0 +1,72 @@
+"""Short helpers for creating ops, constants and types inside a rewrite rule."""
+from __future__ import annotations
+
+import numpy as np
+
+from .mlir import ir
+
+_NP_TO_MLIR = {
+    np.dtype("float32"): lambda: ir.F32Type.get(),
+    np.dtype("float16"): lambda: ir.F16Type.get(),
+    np.dtype("float64"): lambda: ir.F64Type.get(),
+    np.dtype("int64"): lambda: ir.IntegerType.get_signless(64),
+    np.dtype("int32"): lambda: ir.IntegerType.get_signless(32),
+    np.dtype("int8"): lambda: ir.IntegerType.get_signless(8),
+    np.dtype("bool"): lambda: ir.IntegerType.get_signless(1),
+}
+
+
+def element_type(dtype) -> ir.Type:
+    return _NP_TO_MLIR[np.dtype(dtype)]()
+
+
+def tensor(shape, dtype="float32") -> ir.RankedTensorType:
+    et = dtype if isinstance(dtype, ir.Type) else element_type(dtype)
+    return ir.RankedTensorType.get(list(shape), et)
+
+
+def shape_of(value: ir.Value) -> list[int | None]:
+    """Static shape with None for dynamic dims."""
+    t = ir.RankedTensorType(value.type)
+    return [None if ir.ShapedType.is_dynamic_size(d) else d for d in t.shape]
+
+
+def dense(array, type_: ir.Type | None = None) -> ir.DenseElementsAttr:
+    array = np.asarray(array)
+    if type_ is None:
+        type_ = tensor(array.shape, array.dtype)
+    if array.dtype == np.bool_:
+        return ir.DenseElementsAttr.get(np.packbits(array, bitorder="little"), type=type_)
+    return ir.DenseElementsAttr.get(np.ascontiguousarray(array), type=type_)
+
+
+def op(name: str, operands=(), results=(), attributes=None, loc=None) -> ir.Operation:
+    """Create an op at the current insertion point (rewriter.ip inside a rule)."""
+    attrs = {k: (v if isinstance(v, ir.Attribute) else ir.Attribute.parse(v)) for k, v in (attributes or {}).items()}
+    return ir.Operation.create(name, results=list(results), operands=list(operands), attributes=attrs, loc=loc)
+
+
+def i64_attr(v: int) -> ir.IntegerAttr:
+    return ir.IntegerAttr.get(ir.IntegerType.get_signless(64), v)
+
+
+def i32_attr(v: int) -> ir.IntegerAttr:
+    return ir.IntegerAttr.get(ir.IntegerType.get_signless(32), v)
+
+
+def attr_array(op: ir.Operation, name: str) -> np.ndarray:
+    return np.array(ir.DenseElementsAttr(op.attributes[name]))
+
+
+def constant_value(value: ir.Value) -> np.ndarray | None:
+    """The numpy value of a constant-producing op's result, else None."""
+    owner = value.owner
+    if not isinstance(owner, (ir.Operation, ir.OpView)):
+        return None
+    owner = owner.operation
+    if owner.name in ("arith.constant", "tfl.pseudo_const", "stablehlo.constant", "tf.Const"):
+        try:
+            return np.array(ir.DenseElementsAttr(owner.attributes["value"]))
+        except (ValueError, TypeError, KeyError):
+            return None
+    return None

@@ -1,0 +1,68 @@
+"""User-facing errors: one message naming stage, pass/plugin, op and source location."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+
+class TflxError(Exception):
+    """An error caused by the user's input; the CLI prints it as one line, no traceback."""
+
+    def __init__(self, message: str, *, stage: str | None = None, pass_name: str | None = None,
+                 op: str | None = None, location: str | None = None, details: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.stage = stage
+        self.pass_name = pass_name
+        self.op = op
+        self.location = location
+        self.details = details
+
+    def one_line(self) -> str:
+        parts = []
+        if self.stage:
+            parts.append(f"stage '{self.stage}'")
+        if self.pass_name:
+            parts.append(f"pass '{self.pass_name}'")
+        if self.op:
+            parts.append(f"op '{self.op}'")
+        prefix = ", ".join(parts)
+        text = f"{prefix}: {self.message}" if prefix else self.message
+        if self.location:
+            text += f" (at {self.location})"
+        return "tflx: error: " + text.replace("\n", " ")
+
+    def __str__(self) -> str:
+        return self.one_line()
+
+
+# Frames inside these trees are machinery, not the user's model code.
+_MACHINERY = re.compile(r"(site-packages|dist-packages|/lib/python3\.\d+/|<frozen |/tflx/)")
+_FILE_LINE = re.compile(r'"([^"]+\.py)":(\d+)')
+
+
+def user_source_line(location_text: str) -> str | None:
+    """Pick the innermost user file:line out of an MLIR location's text (callsite/fused/name)."""
+    frames = _FILE_LINE.findall(location_text)
+    for path, line in frames:
+        if not _MACHINERY.search(path):
+            return f"{path}:{line}"
+    return None
+
+
+_DIAG = re.compile(r"(?:loc\((?P<loc>[^\n]*?)\)|<unknown>|[^\s:]+:\d+:\d+):\s*error:\s*(?P<msg>[^\n]*)")
+_OP_IN_MSG = re.compile(r"'((?:tf|tfl|stablehlo|chlo|mhlo|shape|func|arith|vhlo)\.[A-Za-z0-9_.]+)'")
+
+
+def first_op_name(text: str) -> str | None:
+    m = _OP_IN_MSG.search(text)
+    return m.group(1) if m else None
+
+
+def condense_mlir_error(text: str) -> str:
+    """Reduce MLIR's multi-line diagnostic dump to the first error message."""
+    for line in text.splitlines():
+        if "error:" in line:
+            return line.split("error:", 1)[1].strip()
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    return lines[0] if lines else text.strip()

@@ -1,0 +1,81 @@
+"""The litert-converter MLIR context and small helpers over its upstream Python bindings.
+
+TF-side stages are text that TensorFlow parses; from `stablehlo` on, IR lives in a context
+prepared by `converter_api_ext.prepare_mlir_context` (tfl, stablehlo, func, arith registered;
+unregistered dialects such as leftover `tf.*` ops allowed).
+"""
+from __future__ import annotations
+
+import collections
+import re
+
+from . import _quiet  # noqa: F401
+from litert_converter import converter_api_ext as _cx
+from litert_converter.mlir import ir, passmanager  # noqa: F401  (re-exported)
+
+from .errors import TflxError, condense_mlir_error
+
+
+def new_context() -> ir.Context:
+    ctx = ir.Context()
+    _cx.prepare_mlir_context(ctx)
+    ctx.allow_unregistered_dialects = True
+    return ctx
+
+
+def looks_like_mlir(text: str) -> bool:
+    head = text.lstrip()[:4096]
+    return bool(re.search(r"(^|\n)\s*(module\b|func\.func\b|\"?builtin\.module|#loc|#[a-z_]+\s*=)", head))
+
+
+def parse_module(text: str, ctx: ir.Context, *, stage: str | None = None, what: str = "input") -> ir.Module:
+    if not looks_like_mlir(text):
+        raise TflxError(f"{what} is not MLIR text (expected a 'module' or 'func.func')", stage=stage)
+    with ctx:
+        try:
+            return ir.Module.parse(text)
+        except ir.MLIRError as e:
+            raise TflxError(f"cannot parse {what}: {condense_mlir_error(str(e))}", stage=stage) from None
+
+
+def print_module(module: ir.Module, *, debug_info: bool = True, generic: bool = False) -> str:
+    return module.operation.get_asm(enable_debug_info=debug_info, print_generic_op_form=generic,
+                                    large_elements_limit=None)
+
+
+def verify(module: ir.Module, *, stage: str | None = None, pass_name: str | None = None) -> None:
+    try:
+        module.operation.verify()
+    except ir.MLIRError as e:
+        msg = condense_mlir_error(str(e))
+        from .errors import first_op_name
+        raise TflxError(f"IR fails verification: {msg}", stage=stage, pass_name=pass_name,
+                        op=first_op_name(str(e))) from None
+
+
+def walk_ops(module: ir.Module):
+    """All operations under the module, pre-order, excluding the module itself."""
+    out = []
+
+    def visit(op):
+        for region in op.regions:
+            for block in region.blocks:
+                for child in block.operations:
+                    out.append(child.operation)
+                    visit(child.operation)
+
+    visit(module.operation)
+    return out
+
+
+# Structural ops that say nothing about what a model computes.
+_SKIP = {"func.func", "func.return", "builtin.module", "stablehlo.return", "tfl.yield", "tfl.no_value",
+         "tfl.pseudo_const", "arith.constant", "stablehlo.constant", "tf.Const"}
+
+
+def op_histogram(module: ir.Module) -> collections.Counter:
+    hist = collections.Counter()
+    for op in walk_ops(module):
+        if op.name not in _SKIP:
+            hist[op.name] += 1
+    return hist

@@ -1,0 +1,150 @@
+"""The conversion driver: runs the stages in order, the passes at each stage boundary,
+records timings and histograms, dumps and resumes."""
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Iterable
+
+from . import stages as st
+from .atomic import write_atomic
+from .errors import TflxError
+from .mlir import ir, new_context, op_histogram, parse_module, print_module, verify
+from .plugin import Pass, PatternError, registered_passes
+
+STAGE_HEADER = "// tflx-stage: "
+
+
+@dataclass
+class ConversionResult:
+    stages: dict[str, st.StageResult] = field(default_factory=dict)
+    flatbuffer: bytes | None = None
+    notes: list[str] = field(default_factory=list)
+    pass_counts: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def timings(self) -> dict[str, float]:
+        return {name: r.seconds for name, r in self.stages.items()}
+
+    def op_histogram(self, stage: str | None = None) -> dict[str, int]:
+        """Ops of the .tflite (builtin names), or of the given stage's IR."""
+        if stage is None and self.flatbuffer is not None:
+            from .flatbuffer import op_histogram
+            return dict(op_histogram(self.flatbuffer))
+        name = stage or list(self.stages)[-1]
+        return dict(self.stages[name].histogram)
+
+    def ir(self, stage: str) -> str:
+        return self.stages[stage].text
+
+    def save(self, path: str | os.PathLike) -> None:
+        if self.flatbuffer is None:
+            raise TflxError("no flatbuffer: the conversion stopped before the 'flatbuffer' stage")
+        write_atomic(path, self.flatbuffer)
+
+
+def default_passes(disabled: Iterable[str] = ()) -> list[Pass]:
+    from tflx.passes import DEFAULT_PASSES
+    reg = registered_passes()
+    disabled = set(disabled)
+    unknown = disabled - set(reg)
+    if unknown:
+        raise TflxError(f"--disable-pass: unknown pass(es) {sorted(unknown)}")
+    return [reg[n]() for n in DEFAULT_PASSES if n not in disabled]
+
+
+def run_passes(passes: list[Pass], stage: str, module: ir.Module, result: ConversionResult) -> None:
+    for p in passes:
+        if p.stage != stage:
+            continue
+        with module.context:
+            try:
+                n = p.run(module)
+            except PatternError as e:
+                raise TflxError(f"pattern {e.rule} raised {type(e.cause).__name__}: {e.cause}",
+                                stage=stage, pass_name=p.name, op=e.op_name, location=e.location) from None
+            except TflxError:
+                raise
+            except Exception as e:  # noqa: BLE001 - a plugin bug is reported, not propagated
+                raise TflxError(f"raised {type(e).__name__}: {e}", stage=stage, pass_name=p.name,
+                                location=p.source()) from None
+        verify(module, stage=stage, pass_name=p.name)
+        result.pass_counts[p.name] = result.pass_counts.get(p.name, 0) + (n or 0)
+
+
+def _dump(dump_dir: str, stage: str, result: st.StageResult) -> None:
+    idx = st.STAGES.index(stage)
+    write_atomic(os.path.join(dump_dir, f"{idx:02d}-{stage}.mlir"), STAGE_HEADER + stage + "\n" + result.text)
+    if result.flatbuffer is not None:
+        write_atomic(os.path.join(dump_dir, f"{idx:02d}-{stage}.tflite"), result.flatbuffer)
+
+
+def read_stage_file(path: str, stage: str | None, ctx: ir.Context) -> tuple[str, ir.Module]:
+    """Load an (edited) stage dump; its header names the stage unless `stage` is given."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+    except (OSError, UnicodeDecodeError) as e:
+        raise TflxError(f"cannot read '{path}': {e}") from None
+    if stage is None:
+        first = text.splitlines()[0] if text else ""
+        if not first.startswith(STAGE_HEADER):
+            raise TflxError(f"'{path}' does not say which stage it is: pass --stage ({', '.join(st.STAGES[:-1])})")
+        stage = first[len(STAGE_HEADER):].strip()
+    if stage not in st.STAGES[:-1]:
+        raise TflxError(f"cannot resume from stage '{stage}': choose one of {', '.join(st.STAGES[:-1])}")
+    module = parse_module(text, ctx, stage=stage, what=f"'{path}'")
+    verify(module, stage=stage)
+    return stage, module
+
+
+def run(*, signatures=None, resume: tuple[str, ir.Module] | None = None, ctx: ir.Context | None = None,
+        passes: list[Pass] = (), stop_after: str | None = None, dump_dir: str | None = None,
+        fuse_dynamic_broadcast: bool = True,
+        on_stage: Callable[[str, st.StageResult], None] | None = None,
+        on_start: Callable[[str], None] | None = None) -> ConversionResult:
+    ctx = ctx or new_context()
+    result = ConversionResult()
+    if stop_after is not None and stop_after not in st.STAGES:
+        raise TflxError(f"unknown stage '{stop_after}': choose one of {', '.join(st.STAGES)}")
+    if resume is not None:
+        from_stage, module = resume
+        todo = st.STAGES[st.STAGES.index(from_stage) + 1:]
+    else:
+        module, todo = None, st.STAGES
+    if stop_after is not None and stop_after not in todo:
+        raise TflxError(f"--stop-after {stop_after}: that stage is not run when resuming after '{from_stage}'")
+
+    for stage in todo:
+        if on_start:
+            on_start(stage)
+        t0 = time.perf_counter()
+        fb = None
+        if stage == "tf":
+            module = st.import_tf(signatures, ctx)
+        elif stage == "stablehlo":
+            module = st.lower_to_stablehlo(module, ctx)
+        elif stage == "tfl":
+            module = st.legalize_to_tfl(module, ctx, fuse_dynamic_broadcast=fuse_dynamic_broadcast)
+        elif stage == "tfl-opt":
+            module = st.optimize_tfl(module, ctx)
+        elif stage == "flatbuffer":
+            fb = st.export_flatbuffer(module, ctx)
+            module = st.flatbuffer_to_module(fb, ctx)
+            result.flatbuffer = fb
+        if stage != "flatbuffer":
+            run_passes(list(passes), stage, module, result)
+        r = st.StageResult(stage, time.perf_counter() - t0, module, fb, op_histogram(module))
+        result.stages[stage] = r
+        if dump_dir:
+            _dump(dump_dir, stage, r)
+        if on_stage:
+            on_stage(stage, r)
+        if stage == stop_after:
+            break
+    if dump_dir:
+        write_atomic(os.path.join(dump_dir, "timings.json"),
+                     json.dumps({"stages": result.timings, "passes": result.pass_counts}, indent=2))
+    return result

@@ -1,0 +1,116 @@
+"""The pass and pattern API shared by tflx's built-in passes and user plugins.
+
+A pass is a small frozen dataclass: a `name`, the `stage` whose output it rewrites, typed
+options as dataclass fields. A `PatternPass` holds rewrite rules, each matching one op name:
+
+    @register_pass
+    @dataclass(frozen=True)
+    class FoldFoo(PatternPass):
+        name = "fold-foo"
+        stage = "tfl"
+
+        @rewrite("tfl.foo")
+        def fold(self, op, rewriter): ...   # return True when not matched
+
+Rules run under MLIR's greedy driver (`apply_patterns_and_fold_greedily`).
+"""
+from __future__ import annotations
+
+import dataclasses
+import inspect
+from typing import Callable, ClassVar
+
+from litert_converter._mlir import rewrite as _rw
+
+from .mlir import ir
+
+STAGES_WITH_PASSES = ("tf", "stablehlo", "tfl", "tfl-opt")
+
+_REGISTRY: dict[str, type["Pass"]] = {}
+
+
+class Pass:
+    name: ClassVar[str] = ""
+    stage: ClassVar[str] = ""
+    description: ClassVar[str] = ""
+
+    def run(self, module: ir.Module) -> int:
+        """Rewrite `module` in place; return how many rewrites were made (best effort)."""
+        raise NotImplementedError
+
+    @classmethod
+    def source(cls) -> str:
+        try:
+            return f"{inspect.getsourcefile(cls)}:{inspect.getsourcelines(cls)[1]}"
+        except (OSError, TypeError):
+            return cls.__module__
+
+
+def rewrite(op_name: str, benefit: int = 1):
+    """Mark a PatternPass method as the rewrite rule for ops named `op_name`.
+
+    The method gets (op, rewriter) and returns a falsy value when it rewrote the op,
+    True when the op does not match (MLIR's Python convention)."""
+
+    def mark(fn):
+        fn._tflx_rewrite = (op_name, benefit)
+        return fn
+
+    return mark
+
+
+class PatternError(Exception):
+    """Raised out of a pattern callback, carrying which rule and op failed."""
+
+    def __init__(self, rule: str, op_name: str, location: str, cause: BaseException):
+        super().__init__(f"{rule} on {op_name}: {cause!r}")
+        self.rule, self.op_name, self.location, self.cause = rule, op_name, location, cause
+
+
+class PatternPass(Pass):
+    def rules(self):
+        for attr in dir(type(self)):
+            fn = getattr(type(self), attr)
+            if callable(fn) and hasattr(fn, "_tflx_rewrite"):
+                op_name, benefit = fn._tflx_rewrite
+                yield op_name, benefit, getattr(self, attr)
+
+    def run(self, module: ir.Module) -> int:
+        count = [0]
+        patterns = _rw.RewritePatternSet(module.context)
+        for op_name, benefit, fn in self.rules():
+            patterns.add(op_name, self._guard(fn, count), benefit)
+        _rw.apply_patterns_and_fold_greedily(module, patterns.freeze())
+        return count[0]
+
+    def _guard(self, fn: Callable, count: list) -> Callable:
+        # Exceptions must not unwind through the C++ driver: record and re-raise after it.
+        def callback(op, rewriter):
+            try:
+                no_match = fn(op, rewriter)
+            except PatternError:
+                raise
+            except Exception as e:  # noqa: BLE001 - reported with rule and op below
+                raise PatternError(f"{type(self).__name__}.{fn.__name__}", op.name,
+                                   str(op.location), e) from e
+            if not no_match:
+                count[0] += 1
+            return no_match
+
+        return callback
+
+
+def register_pass(cls: type[Pass]) -> type[Pass]:
+    if not cls.name:
+        raise ValueError(f"{cls.__name__} has no pass name")
+    if cls.stage not in STAGES_WITH_PASSES:
+        raise ValueError(f"pass '{cls.name}': stage must be one of {STAGES_WITH_PASSES}, not {cls.stage!r}")
+    if not dataclasses.is_dataclass(cls):
+        cls = dataclasses.dataclass(frozen=True)(cls)
+    _REGISTRY[cls.name] = cls
+    return cls
+
+
+def registered_passes() -> dict[str, type[Pass]]:
+    from . import passes  # noqa: F401  (importing registers the built-in library)
+    return dict(_REGISTRY)

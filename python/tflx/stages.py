@@ -1,0 +1,219 @@
+"""The named stages of a conversion and what each one runs.
+
+    tf          TF 2.21 imports the frozen function(s): executor -> functional, shape inference
+    stablehlo   TF's `tf-stablehlo` lowers it; shape.* ops are legalized for litert's context
+    tfl         litert-converter legalizes StableHLO (and TF leftovers) to TFL
+    tfl-opt     tfl-optimize, canonicalize, cse
+    flatbuffer  signatures set, flatbuffer written (the IR is the .tflite read back)
+
+Passes (built-in and user plugins) registered for stage S run on S's output, before S+1.
+"""
+from __future__ import annotations
+
+import collections
+import time
+from dataclasses import dataclass, field
+
+from . import _quiet  # noqa: F401
+from .errors import TflxError, condense_mlir_error, first_op_name, user_source_line
+from .mlir import ir, new_context, op_histogram, parse_module, passmanager, print_module, verify, walk_ops
+
+STAGES = ("tf", "stablehlo", "tfl", "tfl-opt", "flatbuffer")
+
+TF_IMPORT_PIPELINE = ("func.func(tf-executor-to-functional-conversion),tf-shape-inference,"
+                      "canonicalize,symbol-dce")
+# remove-shape-constraints drops broadcastability witnesses (TFLite checks at run time); after
+# it only const_shape/shape_of/broadcast remain for legalize-shape-to-stablehlo.
+TF_STABLEHLO_PIPELINE = "tf-stablehlo,canonicalize,func.func(remove-shape-constraints),canonicalize,cse"
+TFL_OPT_PIPELINE = "builtin.module(func.func(tfl-optimize),canonicalize,cse)"
+
+# Func attributes that carry the signature through every stage, so a dump can be resumed
+# without the original model.
+SIG_KEY, SIG_INPUTS, SIG_OUTPUTS = "tflx.signature_key", "tflx.signature_inputs", "tflx.signature_outputs"
+SIG_IN_TENSORS, SIG_OUT_TENSORS = "tflx.input_tensor_names", "tflx.output_tensor_names"
+
+
+@dataclass
+class StageResult:
+    name: str
+    seconds: float
+    module: ir.Module | None = None
+    flatbuffer: bytes | None = None
+    histogram: collections.Counter = field(default_factory=collections.Counter)
+
+    @property
+    def text(self) -> str:
+        return print_module(self.module) if self.module is not None else ""
+
+
+def next_stage(stage: str) -> str:
+    return STAGES[STAGES.index(stage) + 1]
+
+
+def _strs(values) -> ir.ArrayAttr:
+    return ir.ArrayAttr.get([ir.StringAttr.get(v) for v in values])
+
+
+def _tf_error(stage: str, pipeline: str, exc: BaseException) -> TflxError:
+    text = str(exc)
+    op = first_op_name(text)
+    loc = None
+    for line in text.splitlines():
+        if "error" in line:
+            loc = user_source_line(line)
+            break
+    msg = condense_mlir_error(text)
+    pass_name = pipeline.split("(")[-1].split(",")[0].rstrip(")") if "," not in pipeline else None
+    return TflxError(msg, stage=stage, pass_name=pass_name, op=op, location=loc)
+
+
+# ---- stage: tf ----------------------------------------------------------------------------
+
+def import_tf(signatures, ctx: ir.Context) -> ir.Module:
+    import tensorflow as tf
+    from litert_converter import converter_api_ext as cx
+
+    modules = []
+    for sig in signatures:
+        try:
+            text = tf.mlir.experimental.convert_function(sig.function, pass_pipeline=TF_IMPORT_PIPELINE,
+                                                         show_debug_info=True)
+        except Exception as e:  # noqa: BLE001
+            raise _tf_error("tf", TF_IMPORT_PIPELINE, e) from None
+        module = parse_module(text, ctx, stage="tf", what=f"TF import of signature '{sig.key}'")
+        funcs = [op for op in module.body.operations if op.operation.name == "func.func"]
+        if len(funcs) != 1:
+            raise TflxError(f"signature '{sig.key}' imported as {len(funcs)} functions, expected 1", stage="tf")
+        with ctx:
+            f = funcs[0].operation
+            f.attributes["sym_name"] = ir.StringAttr.get(sig.key)
+            f.attributes[SIG_KEY] = ir.StringAttr.get(sig.key)
+            f.attributes[SIG_INPUTS] = _strs(sig.input_names)
+            f.attributes[SIG_OUTPUTS] = _strs(sig.output_names)
+            f.attributes[SIG_IN_TENSORS] = _strs(sig.input_tensor_names)
+            f.attributes[SIG_OUT_TENSORS] = _strs(sig.output_tensor_names)
+        modules.append(module)
+    if len(modules) == 1:
+        return modules[0]
+    with ctx:
+        return cx.merge_modules(modules)
+
+
+# ---- stage: stablehlo ---------------------------------------------------------------------
+
+def lower_to_stablehlo(tf_module: ir.Module, ctx: ir.Context) -> ir.Module:
+    import tensorflow as tf
+    from tflx.passes import legalize_shape_to_stablehlo as shape_pass
+
+    text = print_module(tf_module)
+    try:
+        out = tf.mlir.experimental.run_pass_pipeline(text, TF_STABLEHLO_PIPELINE, show_debug_info=True)
+    except Exception as e:  # noqa: BLE001
+        raise _tf_error("stablehlo", "tf-stablehlo", e) from None
+    out = shape_pass.to_generic_form(out)
+    module = parse_module(out, ctx, stage="stablehlo", what="tf-stablehlo output")
+    with ctx:
+        shape_pass.LegalizeShapeToStablehlo().run(module)
+    left = sorted({op.name for op in walk_ops(module) if op.name.startswith("shape.")})
+    if left:
+        raise TflxError(f"shape ops left after legalization: {', '.join(left)}", stage="stablehlo",
+                        pass_name="legalize-shape-to-stablehlo", op=left[0])
+    return module
+
+
+# ---- stage: tfl ---------------------------------------------------------------------------
+
+def legalize_to_tfl(module: ir.Module, ctx: ir.Context, *, fuse_dynamic_broadcast: bool = True) -> ir.Module:
+    from litert_converter import converter_api_ext as cx
+
+    cfg = cx.ConvertToTFLConfig()
+    # TFLite's elementwise kernels broadcast by themselves: fold dynamic_broadcast_in_dim into them.
+    cfg.unsafe_fuse_dynamic_shaped_broadcast = fuse_dynamic_broadcast
+    with ctx:
+        try:
+            cx.run_convert_to_tfl_passes(module, passmanager.PassManager("builtin.module"), cfg)
+        except Exception as e:  # noqa: BLE001
+            raise TflxError(condense_mlir_error(str(e)), stage="tfl", pass_name="convert-to-tfl",
+                            op=first_op_name(str(e))) from None
+    return module
+
+
+def optimize_tfl(module: ir.Module, ctx: ir.Context) -> ir.Module:
+    with ctx:
+        try:
+            passmanager.PassManager.parse(TFL_OPT_PIPELINE).run(module.operation)
+        except Exception as e:  # noqa: BLE001
+            raise TflxError(condense_mlir_error(str(e)), stage="tfl-opt", pass_name="tfl-optimize",
+                            op=first_op_name(str(e))) from None
+    return module
+
+
+# ---- stage: flatbuffer --------------------------------------------------------------------
+
+# Ops the exporter writes as themselves; anything else from another dialect cannot run.
+_EXPORTABLE_PREFIXES = ("tfl.", "stablehlo.", "func.", "arith.constant", "quantfork.", "quant.", "vhlo.")
+
+
+def unsupported_ops(module: ir.Module):
+    """(op name, location text) of ops no TFLite builtin represents (leftover tf.* and the like)."""
+    found = []
+    for op in walk_ops(module):
+        if not op.name.startswith(_EXPORTABLE_PREFIXES) and op.name != "builtin.module":
+            found.append((op.name, str(op.location)))
+    return found
+
+
+def export_flatbuffer(module: ir.Module, ctx: ir.Context) -> bytes:
+    from litert_converter import converter_api_ext as cx
+
+    bad = unsupported_ops(module)
+    if bad:
+        name, loc = bad[0]
+        names = sorted({n for n, _ in bad})
+        more = f" (and {len(bad) - 1} more: {', '.join(names)})" if len(bad) > 1 else ""
+        raise TflxError(f"no TFLite builtin for this op; it would need the Flex runtime{more}. "
+                        "Write a plugin pass for it, or declare a custom op",
+                        stage="flatbuffer", op=name, location=user_source_line(loc) or _name_loc(loc))
+    with ctx:
+        for f in module.body.operations:
+            f = f.operation
+            if f.name != "func.func" or SIG_KEY not in f.attributes:
+                continue
+            key = ir.StringAttr(f.attributes[SIG_KEY]).value
+            ins = [ir.StringAttr(a).value for a in ir.ArrayAttr(f.attributes[SIG_INPUTS])]
+            outs = [ir.StringAttr(a).value for a in ir.ArrayAttr(f.attributes[SIG_OUTPUTS])]
+            cx.set_signature(f, key, ins, outs)
+            tin = [ir.StringAttr(a).value for a in ir.ArrayAttr(f.attributes[SIG_IN_TENSORS])]
+            tout = [ir.StringAttr(a).value for a in ir.ArrayAttr(f.attributes[SIG_OUT_TENSORS])]
+            f.attributes["tf.entry_function"] = ir.DictAttr.get({
+                "inputs": ir.StringAttr.get(",".join(tin)), "outputs": ir.StringAttr.get(",".join(tout))})
+        try:
+            return cx.export_flatbuffer_to_bytes(module.operation)
+        except Exception as e:  # noqa: BLE001
+            raise TflxError(condense_mlir_error(str(e)), stage="flatbuffer", pass_name="export",
+                            op=first_op_name(str(e))) from None
+
+
+def _name_loc(loc: str) -> str | None:
+    import re
+    m = re.search(r'loc\("([^"]+)"', loc)
+    return f"node '{m.group(1).rstrip(':')}'" if m else None
+
+
+def flatbuffer_to_module(data: bytes, ctx: ir.Context) -> ir.Module:
+    from litert_converter import model_utils_ext as mu
+    from .flatbuffer import validate
+    validate(data)
+    with ctx:
+        return mu.flatbuffer_to_mlir(data, ctx)
+
+
+def timed(fn, *args, **kwargs):
+    t0 = time.perf_counter()
+    out = fn(*args, **kwargs)
+    return out, time.perf_counter() - t0
+
+
+__all__ = ["STAGES", "StageResult", "next_stage", "import_tf", "lower_to_stablehlo", "legalize_to_tfl",
+           "optimize_tfl", "export_flatbuffer", "flatbuffer_to_module", "op_histogram", "new_context",
+           "verify", "timed"]
