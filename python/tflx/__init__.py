@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from . import _quiet  # noqa: F401
 from .errors import TflxError
-from .pipeline import ConversionResult
-from .stages import STAGES
+
+STAGES = ("tf", "stablehlo", "tfl", "tfl-opt", "flatbuffer")
 
 __version__ = "0.1.0"
 
@@ -37,6 +37,14 @@ def resume(path, *, stage=None, plugins=(), dump_dir=None, stop_after=None, buil
     passes = pipeline.default_passes(disable_passes) if builtin_passes else []
     passes += list(plugins)
     return pipeline.run(resume=loaded, ctx=ctx, passes=passes, stop_after=stop_after, dump_dir=dump_dir)
+
+
+def __getattr__(name):
+    # Lazy: importing litert-converter/TF costs seconds and prints native banners.
+    if name == "ConversionResult":
+        from .pipeline import ConversionResult
+        return ConversionResult
+    raise AttributeError(name)
 
 
 __all__ = ["convert", "resume", "ConversionResult", "TflxError", "STAGES"]

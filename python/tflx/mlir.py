@@ -20,7 +20,19 @@ def new_context() -> ir.Context:
     ctx = ir.Context()
     _cx.prepare_mlir_context(ctx)
     ctx.allow_unregistered_dialects = True
+    _load_pass_dialects(ctx)
     return ctx
+
+
+def _load_pass_dialects(ctx: ir.Context) -> None:
+    """Load every dialect the TFL conversion passes depend on (the `tf` dialect among them).
+
+    Those passes load them lazily. An op parsed while its dialect was unloaded ("tf.Conv2D" as
+    an unregistered op) and destroyed after the dialect got loaded crashes the process; loading
+    them first means every such op is created registered."""
+    with ctx, ir.Location.unknown():
+        empty = ir.Module.create()
+        _cx.run_convert_to_tfl_passes(empty, passmanager.PassManager("builtin.module"), _cx.ConvertToTFLConfig())
 
 
 def looks_like_mlir(text: str) -> bool:

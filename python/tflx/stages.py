@@ -18,7 +18,7 @@ from . import _quiet  # noqa: F401
 from .errors import TflxError, condense_mlir_error, first_op_name, user_source_line
 from .mlir import ir, new_context, op_histogram, parse_module, passmanager, print_module, verify, walk_ops
 
-STAGES = ("tf", "stablehlo", "tfl", "tfl-opt", "flatbuffer")
+from . import STAGES  # noqa: E402  (the one list of stage names)
 
 TF_IMPORT_PIPELINE = ("func.func(tf-executor-to-functional-conversion),tf-shape-inference,"
                       "canonicalize,symbol-dce")

@@ -1,0 +1,1 @@
+"""Command-line front ends: `tflx`, `tflx-opt`, `tflx-translate`."""

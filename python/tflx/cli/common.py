@@ -1,0 +1,48 @@
+"""What every tflx command shares: quiet native start-up, user errors as one line."""
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+
+from .. import _quiet  # noqa: F401
+
+
+@contextlib.contextmanager
+def native_stderr_silenced():
+    """TF, litert and absl print start-up banners from C++ straight to fd 2; hide them."""
+    if os.environ.get("TFLX_VERBOSE"):
+        yield
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    try:
+        yield
+    finally:
+        sys.stderr.flush()
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
+def import_runtime():
+    with native_stderr_silenced():
+        import tensorflow  # noqa: F401
+        import litert_converter.converter_api_ext  # noqa: F401
+
+
+def run_cli(body, argv=None) -> int:
+    """Run a command body; TflxError -> one line on stderr and exit 1; Ctrl-C -> 130."""
+    from ..errors import TflxError
+    try:
+        return body(argv) or 0
+    except TflxError as e:
+        print(e.one_line(), file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("tflx: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 1

@@ -1,0 +1,139 @@
+"""`tflx`: convert, list passes."""
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+import time
+
+from .common import import_runtime, native_stderr_silenced, run_cli
+
+
+class Progress:
+    """One line per stage; on a terminal the line is rewritten while the stage runs."""
+
+    def __init__(self, stream=sys.stderr, quiet=False):
+        self.stream, self.quiet = stream, quiet
+        self.tty = stream.isatty()
+        self.t0 = time.perf_counter()
+
+    def start(self, stage):
+        if self.tty and not self.quiet:
+            self.stream.write(f"\r  {stage:<11} ...")
+            self.stream.flush()
+
+    def done(self, stage, result):
+        if self.quiet:
+            return
+        ops = sum(result.histogram.values())
+        line = f"  {stage:<11} {result.seconds:7.2f} s  {ops:6d} ops"
+        self.stream.write(("\r" if self.tty else "") + line + "\n")
+        self.stream.flush()
+
+
+def _convert(args) -> int:
+    import tflx
+    from tflx import pipeline
+    from tflx.atomic import write_atomic
+    from tflx.errors import TflxError
+
+    if not args.output and args.stop_after != "flatbuffer" and not args.dump_dir and args.stop_after is None:
+        raise TflxError("give -o OUT.tflite (or --stop-after STAGE -o OUT.mlir, or --dump-dir DIR)")
+    progress = Progress(quiet=args.quiet)
+    t0 = time.perf_counter()
+    plugins = []
+    if args.resume_from:
+        if args.model:
+            raise TflxError("give either MODEL or --resume-from, not both")
+        from tflx.mlir import new_context
+        ctx = new_context()
+        loaded = pipeline.read_stage_file(args.resume_from, args.stage, ctx)
+        passes = pipeline.default_passes(args.disable_pass) if not args.no_builtin_passes else []
+        result = pipeline.run(resume=loaded, ctx=ctx, passes=passes + plugins, stop_after=args.stop_after,
+                              dump_dir=args.dump_dir, on_stage=progress.done, on_start=progress.start)
+    else:
+        if not args.model:
+            raise TflxError("no MODEL given (a SavedModel directory or a .keras file)")
+        from tflx import importer
+        with native_stderr_silenced():
+            sigs = importer.load(args.model, args.signature)
+        for s in sigs:
+            for n in s.notes:
+                print(f"tflx: note: {n}", file=sys.stderr)
+        passes = pipeline.default_passes(args.disable_pass) if not args.no_builtin_passes else []
+        result = pipeline.run(signatures=sigs, passes=passes + plugins, stop_after=args.stop_after,
+                              dump_dir=args.dump_dir, on_stage=progress.done, on_start=progress.start,
+                              fuse_dynamic_broadcast=not args.no_dynamic_broadcast_fusion)
+    last = list(result.stages)[-1]
+    if args.output:
+        if last == "flatbuffer":
+            result.save(args.output)
+        else:
+            write_atomic(args.output, pipeline.STAGE_HEADER + last + "\n" + result.ir(last))
+    if not args.quiet:
+        _summary(result, args.output, time.perf_counter() - t0)
+    return 0
+
+
+def _summary(result, output, seconds):
+    out = sys.stderr
+    if result.flatbuffer is not None:
+        hist = result.op_histogram()
+        print(f"tflx: wrote {output or '(nothing)'}: {len(result.flatbuffer):,} bytes, "
+              f"{sum(hist.values())} ops in {seconds:.2f} s", file=out)
+        for name, n in sorted(hist.items(), key=lambda kv: (-kv[1], kv[0])):
+            print(f"  {n:5d}  {name}", file=out)
+    else:
+        last = list(result.stages)[-1]
+        print(f"tflx: stopped after stage '{last}'" + (f", wrote {output}" if output else ""), file=out)
+    if result.pass_counts:
+        fired = ", ".join(f"{k}: {v}" for k, v in result.pass_counts.items() if v)
+        if fired:
+            print(f"  rewrites: {fired}", file=out)
+
+
+def _passes(args) -> int:
+    from tflx.plugin import registered_passes
+    for name, cls in sorted(registered_passes().items()):
+        print(f"{name:<32} [{cls.stage}] {cls.description}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from tflx.stages import STAGES
+    p = argparse.ArgumentParser(prog="tflx", description="TensorFlow -> TFLite conversion in named MLIR stages.")
+    sub = p.add_subparsers(dest="command", required=True)
+    c = sub.add_parser("convert", help="convert a SavedModel or .keras file to .tflite")
+    c.add_argument("model", nargs="?", help="SavedModel directory or .keras file")
+    c.add_argument("-o", "--output", help="output .tflite (or .mlir with --stop-after)")
+    c.add_argument("--signature", action="append", help="SavedModel signature key to convert (repeatable; default: all)")
+    c.add_argument("--dump-dir", help="write NN-<stage>.mlir for every stage and timings.json here")
+    c.add_argument("--stop-after", choices=STAGES, help="stop after this stage; -o gets its IR")
+    c.add_argument("--resume-from", metavar="FILE.mlir", help="continue from a (hand-edited) stage dump")
+    c.add_argument("--stage", choices=STAGES[:-1], help="which stage the --resume-from file is (default: its header)")
+    c.add_argument("--no-builtin-passes", action="store_true", help="run none of tflx's built-in passes")
+    c.add_argument("--disable-pass", action="append", default=[], metavar="NAME", help="skip one built-in pass")
+    c.add_argument("--no-dynamic-broadcast-fusion", action="store_true",
+                   help="keep dynamic broadcasts explicit instead of relying on TFLite's implicit broadcasting")
+    c.add_argument("-q", "--quiet", action="store_true")
+    c.set_defaults(fn=_convert)
+    ps = sub.add_parser("passes", help="list the registered passes")
+    ps.set_defaults(fn=_passes)
+    return p
+
+
+def _main(argv):
+    import_runtime()
+    args = build_parser().parse_args(argv)
+    return args.fn(args)
+
+
+def main(argv=None) -> int:
+    # SIGTERM -> KeyboardInterrupt-like exit so temp files are cleaned and no output is half written.
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    return run_cli(_main, argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
