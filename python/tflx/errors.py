@@ -17,6 +17,7 @@ class TflxError(Exception):
         self.op = op
         self.location = location
         self.details = details
+        self.node: str | None = None  # TF node name, resolved to a source line by the driver
 
     def one_line(self) -> str:
         parts = []
@@ -43,6 +44,8 @@ _FILE_LINE = re.compile(r'"([^"]+\.py)":(\d+)')
 
 def user_source_line(location_text: str) -> str | None:
     """Pick the innermost user file:line out of an MLIR location's text (callsite/fused/name)."""
+    if "convert_to_constants.py" in location_text:
+        return None  # the stack of the graph rebuild done by freezing, not of the model code
     frames = _FILE_LINE.findall(location_text)
     for path, line in frames:
         if not _MACHINERY.search(path):
@@ -52,6 +55,15 @@ def user_source_line(location_text: str) -> str | None:
 
 _DIAG = re.compile(r"(?:loc\((?P<loc>[^\n]*?)\)|<unknown>|[^\s:]+:\d+:\d+):\s*error:\s*(?P<msg>[^\n]*)")
 _OP_IN_MSG = re.compile(r"'((?:tf|tfl|stablehlo|chlo|mhlo|shape|func|arith|vhlo)\.[A-Za-z0-9_.]+)'")
+
+
+_NAME_LOC = re.compile(r'(?:loc\(|fused\[)"([^"]+)"')
+
+
+def node_name(location_text: str) -> str | None:
+    """The TF graph node name in an imported op's location (`loc("MatrixDeterminant:")`)."""
+    m = _NAME_LOC.search(location_text)
+    return m.group(1).rstrip(":") if m else None
 
 
 def first_op_name(text: str) -> str | None:

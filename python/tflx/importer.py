@@ -23,6 +23,20 @@ class Signature:
     input_tensor_names: list[str]
     output_tensor_names: list[str]
     notes: list[str] = field(default_factory=list)
+    # TF node name -> the user's file:line that created it (from the unfrozen graph's tracebacks;
+    # freezing rebuilds the graph and loses them).
+    node_sources: dict[str, str] = field(default_factory=dict)
+
+
+def node_sources(cf) -> dict[str, str]:
+    from .errors import _MACHINERY
+    out = {}
+    for op in cf.graph.get_operations():
+        for frame in reversed(getattr(op, "traceback", None) or []):
+            if not _MACHINERY.search(frame.filename):
+                out[op.name] = f"{frame.filename}:{frame.lineno}"
+                break
+    return out
 
 
 def _tf():
@@ -172,7 +186,8 @@ def load_function(fn, signature_key: str = DEFAULT_SIGNATURE) -> list[Signature]
     names = _arg_keys(cf)
     outs = _flat_output_keys(cf.structured_outputs)
     return [Signature(signature_key, _freeze(cf), names, outs,
-                      [f"{signature_key}_{n}:0" for n in names], [f"{signature_key}_{n}:0" for n in outs])]
+                      [f"{signature_key}_{n}:0" for n in names], [f"{signature_key}_{n}:0" for n in outs],
+                      node_sources=node_sources(cf))]
 
 
 def load(model, signatures: list[str] | None = None) -> list[Signature]:

@@ -100,7 +100,20 @@ def read_stage_file(path: str, stage: str | None, ctx: ir.Context) -> tuple[str,
     return stage, module
 
 
-def run(*, signatures=None, resume: tuple[str, ir.Module] | None = None, ctx: ir.Context | None = None,
+def run(*, signatures=None, **kwargs) -> ConversionResult:
+    """Run the stages; a TflxError naming a TF node gets the user's source line for it."""
+    sources = {}
+    for sig in signatures or ():
+        sources.update(sig.node_sources)
+    try:
+        return _run(signatures=signatures, **kwargs)
+    except TflxError as e:
+        if e.location is None and e.node:
+            e.location = sources.get(e.node) or f"TF node '{e.node}'"
+        raise
+
+
+def _run(*, signatures=None, resume: tuple[str, ir.Module] | None = None, ctx: ir.Context | None = None,
         passes: list[Pass] = (), stop_after: str | None = None, dump_dir: str | None = None,
         fuse_dynamic_broadcast: bool = True,
         on_stage: Callable[[str, st.StageResult], None] | None = None,

@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass, field
 
 from . import _quiet  # noqa: F401
-from .errors import TflxError, condense_mlir_error, first_op_name, user_source_line
+from .errors import TflxError, condense_mlir_error, first_op_name, node_name, user_source_line
 from .mlir import ir, new_context, op_histogram, parse_module, passmanager, print_module, verify, walk_ops
 
 from . import STAGES  # noqa: E402  (the one list of stage names)
@@ -171,9 +171,11 @@ def export_flatbuffer(module: ir.Module, ctx: ir.Context) -> bytes:
         name, loc = bad[0]
         names = sorted({n for n, _ in bad})
         more = f" (and {len(bad) - 1} more: {', '.join(names)})" if len(bad) > 1 else ""
-        raise TflxError(f"no TFLite builtin for this op; it would need the Flex runtime{more}. "
+        err = TflxError(f"no TFLite builtin for this op; it would need the Flex runtime{more}. "
                         "Write a plugin pass for it, or declare a custom op",
-                        stage="flatbuffer", op=name, location=user_source_line(loc) or _name_loc(loc))
+                        stage="flatbuffer", op=name, location=user_source_line(loc))
+        err.node = node_name(loc)
+        raise err
     with ctx:
         for f in module.body.operations:
             f = f.operation
@@ -192,12 +194,6 @@ def export_flatbuffer(module: ir.Module, ctx: ir.Context) -> bytes:
         except Exception as e:  # noqa: BLE001
             raise TflxError(condense_mlir_error(str(e)), stage="flatbuffer", pass_name="export",
                             op=first_op_name(str(e))) from None
-
-
-def _name_loc(loc: str) -> str | None:
-    import re
-    m = re.search(r'loc\("([^"]+)"', loc)
-    return f"node '{m.group(1).rstrip(':')}'" if m else None
 
 
 def flatbuffer_to_module(data: bytes, ctx: ir.Context) -> ir.Module:
