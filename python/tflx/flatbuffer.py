@@ -20,8 +20,8 @@ def _schema():
 
 
 def builtin_names() -> dict[int, str]:
-    s = _schema()
-    return {v: k for k, v in vars(s.BuiltinOperator).items() if not k.startswith("_") and isinstance(v, int)}
+    from tflx.dialects.tfl_builtins import builtin_names as names
+    return names()
 
 
 def validate(data: bytes, what: str = "flatbuffer") -> None:

@@ -1,0 +1,1 @@
+"""Op knowledge tflx consults: TFL builtin operator tables (tflx.dialects.tfl_builtins)."""
