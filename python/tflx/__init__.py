@@ -26,6 +26,23 @@ def convert(model, *, signatures=None, plugins=(), dump_dir=None, stop_after=Non
     return result
 
 
+def convert_jax(fn, *input_specs, signature="serving_default", input_names=None, output_names=None,
+                plugins=(), dump_dir=None, stop_after=None, builtin_passes=True,
+                disable_passes=()) -> ConversionResult:
+    """Convert a JAX function (with `jax.ShapeDtypeStruct` / array input specs) or a
+    `jax.export.Exported`; it enters the pipeline at the `stablehlo` stage."""
+    from . import jax_input, pipeline
+    from .mlir import new_context
+
+    ctx = new_context()
+    module = jax_input.to_stablehlo_stage(fn, input_specs, ctx, signature_key=signature,
+                                          input_names=input_names, output_names=output_names)
+    passes = pipeline.default_passes(disable_passes) if builtin_passes else []
+    passes += list(plugins)
+    return pipeline.run(resume=("stablehlo", module), resume_passes=True, ctx=ctx, passes=passes,
+                        stop_after=stop_after, dump_dir=dump_dir)
+
+
 def resume(path, *, stage=None, plugins=(), dump_dir=None, stop_after=None, builtin_passes=True,
            disable_passes=()) -> ConversionResult:
     """Continue a conversion from a stage dump (possibly hand-edited)."""
@@ -47,4 +64,4 @@ def __getattr__(name):
     raise AttributeError(name)
 
 
-__all__ = ["convert", "resume", "ConversionResult", "TflxError", "STAGES"]
+__all__ = ["convert", "convert_jax", "resume", "ConversionResult", "TflxError", "STAGES"]

@@ -115,7 +115,7 @@ def run(*, signatures=None, **kwargs) -> ConversionResult:
 
 def _run(*, signatures=None, resume: tuple[str, ir.Module] | None = None, ctx: ir.Context | None = None,
         passes: list[Pass] = (), stop_after: str | None = None, dump_dir: str | None = None,
-        fuse_dynamic_broadcast: bool = True,
+        fuse_dynamic_broadcast: bool = True, resume_passes: bool = False,
         on_stage: Callable[[str, st.StageResult], None] | None = None,
         on_start: Callable[[str], None] | None = None) -> ConversionResult:
     ctx = ctx or new_context()
@@ -125,6 +125,13 @@ def _run(*, signatures=None, resume: tuple[str, ir.Module] | None = None, ctx: i
     if resume is not None:
         from_stage, module = resume
         todo = st.STAGES[st.STAGES.index(from_stage) + 1:]
+        if resume_passes:  # a fresh module entering at this stage (JAX): its passes still run
+            t0 = time.perf_counter()
+            run_passes(list(passes), from_stage, module, result)
+            result.stages[from_stage] = st.StageResult(from_stage, time.perf_counter() - t0, module,
+                                                       None, op_histogram(module))
+            if dump_dir:
+                _dump(dump_dir, from_stage, result.stages[from_stage])
     else:
         module, todo = None, st.STAGES
     if stop_after is not None and stop_after not in todo:

@@ -67,6 +67,14 @@ def _tf_error(stage: str, pipeline: str, exc: BaseException) -> TflxError:
     return TflxError(msg, stage=stage, pass_name=pass_name, op=op, location=loc)
 
 
+def set_signature_attrs(func, key, inputs, outputs, input_tensors, output_tensors) -> None:
+    func.attributes[SIG_KEY] = ir.StringAttr.get(key)
+    func.attributes[SIG_INPUTS] = _strs(inputs)
+    func.attributes[SIG_OUTPUTS] = _strs(outputs)
+    func.attributes[SIG_IN_TENSORS] = _strs(input_tensors)
+    func.attributes[SIG_OUT_TENSORS] = _strs(output_tensors)
+
+
 # ---- stage: tf ----------------------------------------------------------------------------
 
 def import_tf(signatures, ctx: ir.Context) -> ir.Module:
@@ -87,11 +95,8 @@ def import_tf(signatures, ctx: ir.Context) -> ir.Module:
         with ctx:
             f = funcs[0].operation
             f.attributes["sym_name"] = ir.StringAttr.get(sig.key)
-            f.attributes[SIG_KEY] = ir.StringAttr.get(sig.key)
-            f.attributes[SIG_INPUTS] = _strs(sig.input_names)
-            f.attributes[SIG_OUTPUTS] = _strs(sig.output_names)
-            f.attributes[SIG_IN_TENSORS] = _strs(sig.input_tensor_names)
-            f.attributes[SIG_OUT_TENSORS] = _strs(sig.output_tensor_names)
+            set_signature_attrs(f, sig.key, sig.input_names, sig.output_names,
+                                sig.input_tensor_names, sig.output_tensor_names)
         modules.append(module)
     if len(modules) == 1:
         return modules[0]
