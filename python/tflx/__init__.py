@@ -10,6 +10,20 @@ STAGES = ("tf", "stablehlo", "tfl", "tfl-opt", "flatbuffer")
 __version__ = "0.1.0"
 
 
+def _plugin_passes(plugins) -> list:
+    """Plugins as pass instances, pass classes, or plugin specs (a .py path or module name)."""
+    from . import plugins as loader
+    out, specs = [], []
+    for p in plugins:
+        if isinstance(p, str):
+            specs.append(p)
+        elif isinstance(p, type):
+            out.append(p())
+        else:
+            out.append(p)
+    return loader.passes_from(specs) + out
+
+
 def convert(model, *, signatures=None, plugins=(), dump_dir=None, stop_after=None,
             builtin_passes=True, disable_passes=(), fuse_dynamic_broadcast=True) -> ConversionResult:
     """Convert `model` (SavedModel dir, .keras path, keras.Model, tf.function/ConcreteFunction)
@@ -17,7 +31,7 @@ def convert(model, *, signatures=None, plugins=(), dump_dir=None, stop_after=Non
     from . import importer, pipeline
 
     passes = pipeline.default_passes(disable_passes) if builtin_passes else []
-    passes += list(plugins)
+    passes += _plugin_passes(plugins)
     sigs = importer.load(model, list(signatures) if signatures else None)
     result = pipeline.run(signatures=sigs, passes=passes, stop_after=stop_after, dump_dir=dump_dir,
                           fuse_dynamic_broadcast=fuse_dynamic_broadcast)
@@ -38,7 +52,7 @@ def convert_jax(fn, *input_specs, signature="serving_default", input_names=None,
     module = jax_input.to_stablehlo_stage(fn, input_specs, ctx, signature_key=signature,
                                           input_names=input_names, output_names=output_names)
     passes = pipeline.default_passes(disable_passes) if builtin_passes else []
-    passes += list(plugins)
+    passes += _plugin_passes(plugins)
     return pipeline.run(resume=("stablehlo", module), resume_passes=True, ctx=ctx, passes=passes,
                         stop_after=stop_after, dump_dir=dump_dir)
 
@@ -52,7 +66,7 @@ def resume(path, *, stage=None, plugins=(), dump_dir=None, stop_after=None, buil
     ctx = new_context()
     loaded = pipeline.read_stage_file(path, stage, ctx)
     passes = pipeline.default_passes(disable_passes) if builtin_passes else []
-    passes += list(plugins)
+    passes += _plugin_passes(plugins)
     return pipeline.run(resume=loaded, ctx=ctx, passes=passes, stop_after=stop_after, dump_dir=dump_dir)
 
 

@@ -20,6 +20,14 @@ def element_type(dtype) -> ir.Type:
     return _NP_TO_MLIR[np.dtype(dtype)]()
 
 
+def np_dtype(type_: ir.Type):
+    """The numpy dtype of an MLIR element type."""
+    for dt, make in _NP_TO_MLIR.items():
+        if make() == type_:
+            return dt
+    raise TypeError(f"no numpy dtype for {type_}")
+
+
 def tensor(shape, dtype="float32") -> ir.RankedTensorType:
     et = dtype if isinstance(dtype, ir.Type) else element_type(dtype)
     return ir.RankedTensorType.get(list(shape), et)
@@ -70,3 +78,45 @@ def constant_value(value: ir.Value) -> np.ndarray | None:
         except (ValueError, TypeError, KeyError):
             return None
     return None
+
+
+def constant(array, dtype=None, dialect: str = "tfl") -> ir.Value:
+    """A constant in the given dialect's spelling: tf.Const, stablehlo.constant, arith.constant."""
+    array = np.asarray(array, dtype=dtype)
+    name = {"tf": "tf.Const", "stablehlo": "stablehlo.constant", "tfl": "arith.constant",
+            "arith": "arith.constant"}[dialect]
+    attr = dense(array)
+    return op(name, results=[attr.type], attributes={"value": attr}).result
+
+
+def tf(name: str, operands, result_type, **attributes) -> ir.Value:
+    """A TensorFlow op (`tf.<name>`), e.g. b.tf("Reshape", [x, shape], b.tensor([2, 9]))."""
+    attrs = {k: (v if isinstance(v, ir.Attribute) else _attr(v)) for k, v in attributes.items()}
+    return op("tf." + name, operands, [result_type], attrs).result
+
+
+def tfl(name: str, operands, result_type, **attributes) -> ir.Value:
+    """A TFLite op (`tfl.<name>`), verified by MLIR's verifier when the pass ends."""
+    attrs = {k: (v if isinstance(v, ir.Attribute) else _attr(v)) for k, v in attributes.items()}
+    return op("tfl." + name, operands, [result_type], attrs).result
+
+
+def _attr(v) -> ir.Attribute:
+    if isinstance(v, bool):
+        return ir.BoolAttr.get(v)
+    if isinstance(v, int):
+        return ir.IntegerAttr.get(ir.IntegerType.get_signless(32), v)
+    if isinstance(v, float):
+        return ir.FloatAttr.get(ir.F32Type.get(), v)
+    if isinstance(v, str):
+        return ir.StringAttr.get(v)
+    raise TypeError(f"cannot make an MLIR attribute from {v!r}; pass an ir.Attribute")
+
+
+def element_type_of(value: ir.Value) -> ir.Type:
+    return ir.ShapedType(value.type).element_type
+
+
+def location(op_) -> str:
+    """The op's location as text (file:line for ops imported from Python code)."""
+    return str(op_.location)

@@ -107,6 +107,9 @@ def register_pass(cls: type[Pass]) -> type[Pass]:
         raise ValueError(f"pass '{cls.name}': stage must be one of {STAGES_WITH_PASSES}, not {cls.stage!r}")
     if not dataclasses.is_dataclass(cls):
         cls = dataclasses.dataclass(frozen=True)(cls)
+    old = _REGISTRY.get(cls.name)
+    if old is not None and (old.__module__, old.__qualname__) != (cls.__module__, cls.__qualname__):
+        raise ValueError(f"pass name '{cls.name}' is already registered by {old.__module__}.{old.__qualname__}")
     _REGISTRY[cls.name] = cls
     return cls
 

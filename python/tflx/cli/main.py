@@ -42,7 +42,8 @@ def _convert(args) -> int:
         raise TflxError("give -o OUT.tflite (or --stop-after STAGE -o OUT.mlir, or --dump-dir DIR)")
     progress = Progress(quiet=args.quiet)
     t0 = time.perf_counter()
-    plugins = []
+    from tflx import plugins as plugin_loader
+    plugins = plugin_loader.passes_from(args.plugin)
     if args.resume_from:
         if args.model:
             raise TflxError("give either MODEL or --resume-from, not both")
@@ -100,6 +101,23 @@ def _passes(args) -> int:
     return 0
 
 
+def _plugins(args) -> int:
+    from tflx import plugins as plugin_loader
+    for spec in args.plugin:
+        plugin_loader.load(spec)
+    plugin_loader.load_entry_points()
+    loaded = plugin_loader.loaded()
+    if not loaded:
+        print("no plugins loaded (name them with --plugin, or install a package with a 'tflx.plugins' entry point)")
+    for lp in loaded:
+        print(f"{lp.spec}  (module {lp.module})")
+        for cls in lp.passes:
+            print(f"  {cls.name:<30} [{cls.stage}] {cls.description}")
+        if not lp.passes:
+            print("  (registers no passes)")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     from tflx.stages import STAGES
     p = argparse.ArgumentParser(prog="tflx", description="TensorFlow -> TFLite conversion in named MLIR stages.")
@@ -112,6 +130,8 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--stop-after", choices=STAGES, help="stop after this stage; -o gets its IR")
     c.add_argument("--resume-from", metavar="FILE.mlir", help="continue from a (hand-edited) stage dump")
     c.add_argument("--stage", choices=STAGES[:-1], help="which stage the --resume-from file is (default: its header)")
+    c.add_argument("--plugin", action="append", default=[], metavar="FILE.py|MODULE",
+                   help="load passes from a plugin (repeatable); installed 'tflx.plugins' entry points load too")
     c.add_argument("--no-builtin-passes", action="store_true", help="run none of tflx's built-in passes")
     c.add_argument("--disable-pass", action="append", default=[], metavar="NAME", help="skip one built-in pass")
     c.add_argument("--no-dynamic-broadcast-fusion", action="store_true",
@@ -120,6 +140,9 @@ def build_parser() -> argparse.ArgumentParser:
     c.set_defaults(fn=_convert)
     ps = sub.add_parser("passes", help="list the registered passes")
     ps.set_defaults(fn=_passes)
+    pl = sub.add_parser("plugins", help="load plugins and list the passes each registers")
+    pl.add_argument("--plugin", action="append", default=[], metavar="FILE.py|MODULE")
+    pl.set_defaults(fn=_plugins)
     return p
 
 
