@@ -389,8 +389,11 @@ def group(leaves: list[Leaf]) -> list[tuple[str, list[Leaf]]]:
     return groups
 
 
-def pipeline_text(leaves: list[Leaf]) -> str:
-    """Leaves -> `builtin.module(a,func.func(b,c),d)`, merging adjacent function passes."""
+def pipeline_text(leaves: list[Leaf], wrap: bool = True) -> str:
+    """Leaves -> `builtin.module(a,func.func(b,c),d)`, merging adjacent function passes.
+
+    TF's entry point anchors its PassManager on the module it parsed, where `builtin.module(..)`
+    would mean *nested* modules (and silently run nothing): TF gets the list unwrapped."""
     parts: list[str] = []
     funcs: list[str] = []
     for lf in leaves:
@@ -403,7 +406,7 @@ def pipeline_text(leaves: list[Leaf]) -> str:
         parts.append(lf.text())
     if funcs:
         parts.append(f"{cat.FUNC}({','.join(funcs)})")
-    return f"{cat.MODULE}({','.join(parts)})"
+    return f"{cat.MODULE}({','.join(parts)})" if wrap else ",".join(parts)
 
 
 # ---- running ------------------------------------------------------------------------------
@@ -467,7 +470,7 @@ class Runner:
                 module.operation.verify()
             except ir.MLIRError as e:
                 raise PipelineFailure(diags_from_mlir_error(e), lf.name) from None
-        self._dump(f"{cls.__name__} ({lf.name})", module)
+        self._dump(f"{cls.__name__}: {lf.text()}", module)
         return module
 
     def _run_litert(self, leaves: list[Leaf], module: ir.Module) -> ir.Module:
@@ -502,7 +505,7 @@ class Runner:
         steps = [[lf] for lf in leaves] if self.printing.ir_after_all else [leaves]
         text = print_module(module, debug_info=True)
         for step in steps:
-            pipe = pipeline_text(step)
+            pipe = pipeline_text(step, wrap=False)
             try:
                 text = tf.mlir.experimental.run_pass_pipeline(text, pipe, show_debug_info=True)
             except Exception as e:  # noqa: BLE001 - TF raises status errors of several types
@@ -512,7 +515,7 @@ class Runner:
                 raise PipelineFailure(diags, _failed_pass(msg, step)) from None
             if self.printing.ir_after_all:
                 shown = self._reparse(shape_pass.to_generic_form(text), module.context, step)
-                self._dump(f"{step[0].name} ({step[0].name})", shown)
+                self._dump(f"TensorFlow: {step[0].text()}", shown)
         return self._reparse(shape_pass.to_generic_form(text), module.context, leaves)
 
     def _reparse(self, text: str, ctx: ir.Context, leaves: list[Leaf]) -> ir.Module:
