@@ -57,13 +57,23 @@ _DIAG = re.compile(r"(?:loc\((?P<loc>[^\n]*?)\)|<unknown>|[^\s:]+:\d+:\d+):\s*er
 _OP_IN_MSG = re.compile(r"'((?:tf|tfl|stablehlo|chlo|mhlo|shape|func|arith|vhlo)\.[A-Za-z0-9_.]+)'")
 
 
+_CALLSITE_NAME = re.compile(r'callsite\("([^"]+)"\(')
 _NAME_LOC = re.compile(r'(?:loc\(|fused\[)"([^"]+)"')
 
 
 def node_name(location_text: str) -> str | None:
-    """The TF graph node name in an imported op's location (`loc("MatrixDeterminant:")`)."""
-    m = _NAME_LOC.search(location_text)
+    """The TF graph node name in an imported op's location: `callsite("add"(...))` or
+    `loc("MatrixDeterminant:")`."""
+    m = _CALLSITE_NAME.search(location_text) or _NAME_LOC.search(location_text)
     return m.group(1).rstrip(":") if m else None
+
+
+def mlir_error_parts(exc: BaseException) -> tuple[str, str | None]:
+    """(first error message without its location, that location's text) of an MLIRError."""
+    diags = getattr(exc, "error_diagnostics", None) or []
+    if diags:
+        return str(diags[0].message), str(diags[0].location)
+    return condense_mlir_error(str(exc)), None
 
 
 def first_op_name(text: str) -> str | None:

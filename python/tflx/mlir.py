@@ -55,14 +55,18 @@ def print_module(module: ir.Module, *, debug_info: bool = True, generic: bool = 
                                     large_elements_limit=None)
 
 
-def verify(module: ir.Module, *, stage: str | None = None, pass_name: str | None = None) -> None:
+def verify(module: ir.Module, *, stage: str | None = None, pass_name: str | None = None,
+           location: str | None = None) -> None:
+    """Run MLIR's verifier; failures name the op, the pass and the op's source (or `location`)."""
+    from .errors import first_op_name, mlir_error_parts, node_name, user_source_line
     try:
         module.operation.verify()
     except ir.MLIRError as e:
-        msg = condense_mlir_error(str(e))
-        from .errors import first_op_name
-        raise TflxError(f"IR fails verification: {msg}", stage=stage, pass_name=pass_name,
-                        op=first_op_name(str(e))) from None
+        msg, loc = mlir_error_parts(e)
+        err = TflxError(f"IR fails verification: {msg}", stage=stage, pass_name=pass_name,
+                        op=first_op_name(msg), location=location or (user_source_line(loc) if loc else None))
+        err.node = node_name(loc) if loc else None
+        raise err from None
 
 
 def walk_ops(module: ir.Module):

@@ -70,7 +70,7 @@ def run_passes(passes: list[Pass], stage: str, module: ir.Module, result: Conver
             except Exception as e:  # noqa: BLE001 - a plugin bug is reported, not propagated
                 raise TflxError(f"raised {type(e).__name__}: {e}", stage=stage, pass_name=p.name,
                                 location=p.source()) from None
-        verify(module, stage=stage, pass_name=p.name)
+        verify(module, stage=stage, pass_name=p.name, location=f"pass defined at {p.source()}")
         result.pass_counts[p.name] = result.pass_counts.get(p.name, 0) + (n or 0)
 
 

@@ -67,6 +67,16 @@ class PatternError(Exception):
         self.rule, self.op_name, self.location, self.cause = rule, op_name, location, cause
 
 
+def _raise_site(exc: BaseException, fn) -> str:
+    """file:line in the rule's own file where the exception came from (else the rule's def)."""
+    import traceback
+    src = inspect.getsourcefile(fn)
+    for fr in reversed(traceback.extract_tb(exc.__traceback__)):
+        if fr.filename == src:
+            return f"{fr.filename}:{fr.lineno}"
+    return f"{src}:{inspect.getsourcelines(fn)[1]}"
+
+
 class PatternPass(Pass):
     def rules(self):
         for attr in dir(type(self)):
@@ -92,7 +102,7 @@ class PatternPass(Pass):
                 raise
             except Exception as e:  # noqa: BLE001 - reported with rule and op below
                 raise PatternError(f"{type(self).__name__}.{fn.__name__}", op.name,
-                                   str(op.location), e) from e
+                                   _raise_site(e, fn), e) from e
             if not no_match:
                 count[0] += 1
             return no_match

@@ -72,8 +72,9 @@ def load(spec: str) -> LoadedPlugin:
             raise
         where = _user_frame(e, path)
         raise TflxError(f"plugin '{spec}' failed to load: {type(e).__name__}: {e}", location=where) from None
-    added = [cls for name, cls in set(_plugin._REGISTRY.items()) - before]
-    loaded = LoadedPlugin(spec, module.__name__, sorted(added, key=lambda c: c.name))
+    # Registration order: a plugin's passes run in the order its file defines them.
+    added = [cls for name, cls in _plugin._REGISTRY.items() if (name, cls) not in before]
+    loaded = LoadedPlugin(spec, module.__name__, added)
     _LOADED[spec] = loaded
     return loaded
 
