@@ -143,7 +143,15 @@ def build_parser() -> argparse.ArgumentParser:
     pl = sub.add_parser("plugins", help="load plugins and list the passes each registers")
     pl.add_argument("--plugin", action="append", default=[], metavar="FILE.py|MODULE")
     pl.set_defaults(fn=_plugins)
+    import importlib
+    for name in SUBCOMMAND_MODULES:
+        importlib.import_module(name).add_parser(sub)
     return p
+
+
+# Further subcommands live in their own modules under tflx.cli, each with
+# `add_parser(subparsers)` that sets `fn`; list them here.
+SUBCOMMAND_MODULES: list[str] = []
 
 
 def _main(argv):
