@@ -67,7 +67,8 @@ def run_isolated(fn, *args, what: str = "native code") -> bytes:
     if os.WIFSIGNALED(st) or not data:
         last = [ln.strip() for ln in native.splitlines() if ln.strip() and "absl::InitializeLog" not in ln]
         why = _signal_name(os.WTERMSIG(st)) if os.WIFSIGNALED(st) else f"exit status {os.WEXITSTATUS(st)}"
-        said = f": {'; '.join(last[-2:])}" if last else ""
+        errors = [ln for ln in last if ln.startswith("error:")]
+        said = f": {errors[0]}" if errors else (f": {'; '.join(last[-2:])}" if last else "")
         raise TflxError(f"{what} crashed ({why}){said}")
     kind, body = data[:1], data[1:]
     if kind == _OK:
