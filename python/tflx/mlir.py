@@ -16,7 +16,20 @@ from litert_converter.mlir import ir, passmanager  # noqa: F401  (re-exported)
 from .errors import TflxError, condense_mlir_error
 
 
+_SEARCH_PREFIX_ADDED = False
+
+
+def _add_dialect_search_prefix() -> None:
+    # dialects/<ns>.py answer the bindings' per-op dialect-module lookup (see dialects/tfl.py).
+    global _SEARCH_PREFIX_ADDED
+    if not _SEARCH_PREFIX_ADDED:
+        from litert_converter.mlir._mlir_libs import _mlir
+        _mlir.globals.append_dialect_search_prefix("tflx.dialects")
+        _SEARCH_PREFIX_ADDED = True
+
+
 def new_context() -> ir.Context:
+    _add_dialect_search_prefix()
     ctx = ir.Context()
     _cx.prepare_mlir_context(ctx)
     ctx.allow_unregistered_dialects = True
