@@ -80,7 +80,7 @@ def _raise_site(exc: BaseException, fn) -> str:
 class PatternPass(Pass):
     # MLIR's greedy driver re-runs rules until nothing changes. Folding and region
     # simplification cost ~35% on large modules; canonicalize does them anyway, so rules opt in.
-    fold: ClassVar[bool] = False
+    greedy_folding: ClassVar[bool] = False
 
     def rules(self):
         for attr in dir(type(self)):
@@ -95,9 +95,9 @@ class PatternPass(Pass):
         for op_name, benefit, fn in self.rules():
             patterns.add(op_name, self._guard(fn, count), benefit)
         config = _rw.GreedyRewriteConfig()
-        config.enable_folding = self.fold
-        config.enable_constant_cse = self.fold
-        if not self.fold:
+        config.enable_folding = self.greedy_folding
+        config.enable_constant_cse = self.greedy_folding
+        if not self.greedy_folding:
             config.region_simplification_level = _rw.GreedySimplifyRegionLevel.DISABLED
         _rw.apply_patterns_and_fold_greedily(module, patterns.freeze(), config)
         return count[0]
