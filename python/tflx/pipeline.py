@@ -23,6 +23,7 @@ class ConversionResult:
     flatbuffer: bytes | None = None
     notes: list[str] = field(default_factory=list)
     pass_counts: dict[str, int] = field(default_factory=dict)
+    pass_rewrites: dict[str, dict[str, int]] = field(default_factory=dict)  # pass -> {op name: ops it removed}
 
     @property
     def timings(self) -> dict[str, float]:
@@ -55,23 +56,52 @@ def default_passes(disabled: Iterable[str] = ()) -> list[Pass]:
     return [reg[n]() for n in DEFAULT_PASSES if n not in disabled]
 
 
-def run_passes(passes: list[Pass], stage: str, module: ir.Module, result: ConversionResult) -> None:
+def run_passes(passes: list[Pass], stage: str, module: ir.Module, result: ConversionResult,
+               on_failure: FailureHook | None = None) -> None:
     for p in passes:
         if p.stage != stage:
             continue
-        with module.context:
-            try:
-                n = p.run(module)
-            except PatternError as e:
-                raise TflxError(f"pattern {e.rule} raised {type(e.cause).__name__}: {e.cause}",
-                                stage=stage, pass_name=p.name, op=e.op_name, location=e.location) from None
-            except TflxError:
-                raise
-            except Exception as e:  # noqa: BLE001 - a plugin bug is reported, not propagated
-                raise TflxError(f"raised {type(e).__name__}: {e}", stage=stage, pass_name=p.name,
-                                location=p.source()) from None
-        verify(module, stage=stage, pass_name=p.name, location=f"pass defined at {p.source()}")
+        before = module.operation.clone() if on_failure else None
+        hist = op_histogram(module)
+        try:
+            n = _run_pass(p, stage, module)
+        except TflxError as e:
+            if on_failure:
+                on_failure(stage, p.name, _asm(before), e)
+            raise
         result.pass_counts[p.name] = result.pass_counts.get(p.name, 0) + (n or 0)
+        # Which ops the pass took away (by name): what `tflx assess` credits it with.
+        after = op_histogram(module)
+        removed = {k: v - after.get(k, 0) for k, v in hist.items() if after.get(k, 0) < v}
+        if removed:
+            rec = result.pass_rewrites.setdefault(p.name, {})
+            for k, v in removed.items():
+                rec[k] = rec.get(k, 0) + v
+
+
+def _run_pass(p: Pass, stage: str, module: ir.Module) -> int:
+    with module.context:
+        try:
+            n = p.run(module)
+        except PatternError as e:
+            raise TflxError(f"pattern {e.rule} raised {type(e.cause).__name__}: {e.cause}",
+                            stage=stage, pass_name=p.name, op=e.op_name, location=e.location) from None
+        except TflxError:
+            raise
+        except Exception as e:  # noqa: BLE001 - a plugin bug is reported, not propagated
+            raise TflxError(f"raised {type(e).__name__}: {e}", stage=stage, pass_name=p.name,
+                            location=p.source()) from None
+    verify(module, stage=stage, pass_name=p.name, location=f"pass defined at {p.source()}")
+    return n
+
+
+# on_failure(stage, pass name or None for the stage's own step, IR text right before the failing
+# step (None when there is none: the TF import), the error) -- called before the error propagates.
+FailureHook = Callable[[str, "str | None", "str | None", TflxError], None]
+
+
+def _asm(op) -> str | None:
+    return None if op is None else op.get_asm(enable_debug_info=True, large_elements_limit=None)
 
 
 def _dump(dump_dir: str, stage: str, result: st.StageResult) -> None:
@@ -117,7 +147,8 @@ def _run(*, signatures=None, resume: tuple[str, ir.Module] | None = None, ctx: i
         passes: list[Pass] = (), stop_after: str | None = None, dump_dir: str | None = None,
         fuse_dynamic_broadcast: bool = True, resume_passes: bool = False,
         on_stage: Callable[[str, st.StageResult], None] | None = None,
-        on_start: Callable[[str], None] | None = None) -> ConversionResult:
+        on_start: Callable[[str], None] | None = None,
+        on_failure: FailureHook | None = None) -> ConversionResult:
     ctx = ctx or new_context()
     result = ConversionResult()
     if stop_after is not None and stop_after not in st.STAGES:
@@ -127,7 +158,7 @@ def _run(*, signatures=None, resume: tuple[str, ir.Module] | None = None, ctx: i
         todo = st.STAGES[st.STAGES.index(from_stage) + 1:]
         if resume_passes:  # a fresh module entering at this stage (JAX): its passes still run
             t0 = time.perf_counter()
-            run_passes(list(passes), from_stage, module, result)
+            run_passes(list(passes), from_stage, module, result, on_failure)
             result.stages[from_stage] = st.StageResult(from_stage, time.perf_counter() - t0, module,
                                                        None, op_histogram(module))
             if dump_dir:
@@ -142,20 +173,27 @@ def _run(*, signatures=None, resume: tuple[str, ir.Module] | None = None, ctx: i
             on_start(stage)
         t0 = time.perf_counter()
         fb = None
-        if stage == "tf":
-            module = st.import_tf(signatures, ctx)
-        elif stage == "stablehlo":
-            module = st.lower_to_stablehlo(module, ctx)
-        elif stage == "tfl":
-            module = st.legalize_to_tfl(module, ctx, fuse_dynamic_broadcast=fuse_dynamic_broadcast)
-        elif stage == "tfl-opt":
-            module = st.optimize_tfl(module, ctx)
-        elif stage == "flatbuffer":
-            fb = st.export_flatbuffer(module, ctx)
-            module = st.flatbuffer_to_module(fb, ctx)
-            result.flatbuffer = fb
+        before = module.operation.clone() if on_failure and module is not None else None
+        try:
+            if stage == "tf":
+                module = st.import_tf(signatures, ctx)
+            elif stage == "stablehlo":
+                module = st.lower_to_stablehlo(module, ctx)
+            elif stage == "tfl":
+                module = st.legalize_to_tfl(module, ctx, fuse_dynamic_broadcast=fuse_dynamic_broadcast)
+            elif stage == "tfl-opt":
+                module = st.optimize_tfl(module, ctx)
+            elif stage == "flatbuffer":
+                fb = st.export_flatbuffer(module, ctx)
+                module = st.flatbuffer_to_module(fb, ctx)
+                result.flatbuffer = fb
+        except TflxError as e:
+            if on_failure:
+                on_failure(stage, None, _asm(before), e)
+            raise
+        del before
         if stage != "flatbuffer":
-            run_passes(list(passes), stage, module, result)
+            run_passes(list(passes), stage, module, result, on_failure)
         r = st.StageResult(stage, time.perf_counter() - t0, module, fb, op_histogram(module))
         result.stages[stage] = r
         if dump_dir:
