@@ -195,6 +195,10 @@ class Provider:
     def _stamp(self) -> str:
         return _stamp(self._version(), self._libraries())
 
+    def _live_lookup_ok(self) -> bool:
+        """Whether a name missing from the catalog is worth asking the registry about."""
+        return True
+
     def _probe_anchors(self, names) -> dict[str, list[str]]:
         items = [(n, a) for n in names for a in ANCHORS]
         res = probe_forked(items, self._probe_setup, self._anchor_ok)
@@ -217,7 +221,7 @@ class Provider:
         cat = self.catalog()
         if name in cat:
             return cat[name]
-        if not self.is_registered(name):  # not discovered from strings: ask directly
+        if not self._live_lookup_ok() or not self.is_registered(name):  # not discovered: ask directly
             return None
         cat[name] = self._probe_anchors([name])[name]
         _save_cache(self.kind, self._stamp(), self._data)
@@ -294,6 +298,11 @@ class TensorFlowPasses(Provider):
                 return "tensorflow " + version("tensorflow")
             except Exception:  # noqa: BLE001
                 return "tensorflow ?"
+
+    def _live_lookup_ok(self) -> bool:
+        # The catalog covers what the library's strings name; importing TensorFlow (seconds)
+        # just to confirm a typo is unknown is not worth it.
+        return "tensorflow" in sys.modules
 
     def catalog(self):
         if self._data is None and _load_cache(self.kind, self._stamp()) is None:

@@ -1,0 +1,67 @@
+// RUN: tflx-opt %s -split-input-file -legalize-shape-to-stablehlo | filecheck %s
+
+// The shape ops `tf-stablehlo` leaves for dynamic dims, in the generic form tflx rewrites them
+// to (litert's context has no shape dialect), become StableHLO integer tensors.
+
+// CHECK-LABEL: func.func @const_shape
+// CHECK-NOT: shape.
+// CHECK: %[[C:.*]] = stablehlo.constant dense<[2, 3]> : tensor<2xi64>
+// CHECK: stablehlo.dynamic_broadcast_in_dim %arg0, %[[C]], dims = [1]
+func.func @const_shape(%arg0: tensor<3xf32>) -> tensor<2x3xf32> {
+  %0 = "shape.const_shape"() {shape = dense<[2, 3]> : tensor<2xindex>} : () -> tensor<2xindex>
+  %1 = stablehlo.dynamic_broadcast_in_dim %arg0, %0, dims = [1] : (tensor<3xf32>, tensor<2xindex>) -> tensor<2x3xf32>
+  return %1 : tensor<2x3xf32>
+}
+
+// -----
+
+// A fully static shape_of is a constant.
+// CHECK-LABEL: func.func @static_shape_of
+// CHECK-NOT: shape.
+// CHECK: %[[C:.*]] = stablehlo.constant dense<[4, 5]> : tensor<2xi64>
+// CHECK: stablehlo.dynamic_broadcast_in_dim %arg1, %[[C]], dims = [1]
+func.func @static_shape_of(%arg0: tensor<4x5xf32>, %arg1: tensor<5xf32>) -> tensor<4x5xf32> {
+  %0 = "shape.shape_of"(%arg0) : (tensor<4x5xf32>) -> tensor<2xindex>
+  %1 = stablehlo.dynamic_broadcast_in_dim %arg1, %0, dims = [1] : (tensor<5xf32>, tensor<2xindex>) -> tensor<4x5xf32>
+  return %1 : tensor<4x5xf32>
+}
+
+// -----
+
+// A dynamic dim is read at run time; static dims stay constants.
+// CHECK-LABEL: func.func @dynamic_shape_of
+// CHECK-NOT: shape.
+// CHECK-DAG: %[[SIZE:.*]] = stablehlo.get_dimension_size %arg0, dim = 0 : (tensor<?x3xf32>) -> tensor<i32>
+// CHECK-DAG: %[[WIDE:.*]] = stablehlo.convert %[[SIZE]] : (tensor<i32>) -> tensor<i64>
+// CHECK-DAG: %[[BATCH:.*]] = stablehlo.reshape %[[WIDE]] : (tensor<i64>) -> tensor<1xi64>
+// CHECK-DAG: %[[THREE:.*]] = stablehlo.constant dense<3> : tensor<1xi64>
+// CHECK: %[[SHAPE:.*]] = stablehlo.concatenate %[[BATCH]], %[[THREE]], dim = 0 : (tensor<1xi64>, tensor<1xi64>) -> tensor<2xi64>
+// CHECK: stablehlo.dynamic_broadcast_in_dim %arg1, %[[SHAPE]], dims = [1]
+func.func @dynamic_shape_of(%arg0: tensor<?x3xf32>, %arg1: tensor<3xf32>) -> tensor<?x3xf32> {
+  %0 = "shape.shape_of"(%arg0) : (tensor<?x3xf32>) -> tensor<2xindex>
+  %1 = stablehlo.dynamic_broadcast_in_dim %arg1, %0, dims = [1] : (tensor<3xf32>, tensor<2xindex>) -> tensor<?x3xf32>
+  return %1 : tensor<?x3xf32>
+}
+
+// -----
+
+// What tf-stablehlo emits for a dynamic-batch AddV2: broadcast of two extents takes the other
+// side wherever one side is 1.
+// CHECK-LABEL: func.func @broadcast
+// CHECK-NOT: shape.
+// CHECK-DAG: %[[RHS:.*]] = stablehlo.constant dense<[1, 3]> : tensor<2xi64>
+// CHECK-DAG: %[[ONES:.*]] = stablehlo.constant dense<1> : tensor<2xi64>
+// CHECK-DAG: %[[LHS:.*]] = stablehlo.concatenate
+// CHECK: %[[EQ:.*]] = stablehlo.compare EQ, %[[LHS]], %[[ONES]] : (tensor<2xi64>, tensor<2xi64>) -> tensor<2xi1>
+// CHECK: %[[B:.*]] = stablehlo.select %[[EQ]], %[[RHS]], %[[LHS]] : tensor<2xi1>, tensor<2xi64>
+// CHECK: stablehlo.dynamic_broadcast_in_dim %arg0, %[[B]], dims = [0, 1]
+// CHECK: stablehlo.dynamic_broadcast_in_dim %arg1, %[[B]], dims = [0, 1]
+func.func @broadcast(%arg0: tensor<?x3xf32>, %arg1: tensor<1x3xf32>) -> tensor<?x3xf32> {
+  %0 = "shape.const_shape"() {shape = dense<[1, 3]> : tensor<2xindex>} : () -> tensor<2xindex>
+  %1 = "shape.shape_of"(%arg0) : (tensor<?x3xf32>) -> tensor<2xindex>
+  %2 = "shape.broadcast"(%1, %0) : (tensor<2xindex>, tensor<2xindex>) -> tensor<2xindex>
+  %3 = stablehlo.dynamic_broadcast_in_dim %arg0, %2, dims = [0, 1] : (tensor<?x3xf32>, tensor<2xindex>) -> tensor<?x3xf32>
+  %4 = stablehlo.dynamic_broadcast_in_dim %arg1, %2, dims = [0, 1] : (tensor<1x3xf32>, tensor<2xindex>) -> tensor<?x3xf32>
+  %5 = stablehlo.add %3, %4 : tensor<?x3xf32>
+  return %5 : tensor<?x3xf32>
+}
