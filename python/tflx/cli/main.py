@@ -52,20 +52,24 @@ def _convert(args) -> int:
         loaded = pipeline.read_stage_file(args.resume_from, args.stage, ctx)
         passes = pipeline.default_passes(args.disable_pass) if not args.no_builtin_passes else []
         result = pipeline.run(resume=loaded, ctx=ctx, passes=passes + plugins, stop_after=args.stop_after,
-                              dump_dir=args.dump_dir, on_stage=progress.done, on_start=progress.start)
+                              dump_dir=args.dump_dir, on_stage=progress.done, on_start=progress.start,
+                              on_failure=getattr(args, "on_failure", None))
     else:
         if not args.model:
             raise TflxError("no MODEL given (a SavedModel directory or a .keras file)")
         from tflx import importer
         with native_stderr_silenced():
             sigs = importer.load(args.model, args.signature)
+        from tflx import debuginfo
+        debuginfo.attach(args.model, sigs)  # source lines from a SavedModel's saved debug info
         for s in sigs:
             for n in s.notes:
                 print(f"tflx: note: {n}", file=sys.stderr)
         passes = pipeline.default_passes(args.disable_pass) if not args.no_builtin_passes else []
         result = pipeline.run(signatures=sigs, passes=passes + plugins, stop_after=args.stop_after,
                               dump_dir=args.dump_dir, on_stage=progress.done, on_start=progress.start,
-                              fuse_dynamic_broadcast=not args.no_dynamic_broadcast_fusion)
+                              fuse_dynamic_broadcast=not args.no_dynamic_broadcast_fusion,
+                              on_failure=getattr(args, "on_failure", None))
     last = list(result.stages)[-1]
     if args.output:
         if last == "flatbuffer":
@@ -74,6 +78,8 @@ def _convert(args) -> int:
             write_atomic(args.output, pipeline.STAGE_HEADER + last + "\n" + result.ir(last))
     if not args.quiet:
         _summary(result, args.output, time.perf_counter() - t0)
+    if getattr(args, "on_result", None):  # e.g. --verify / --report-html (tflx.cli.convert_debug)
+        return args.on_result(result)
     return 0
 
 
