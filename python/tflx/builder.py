@@ -101,6 +101,17 @@ def tfl(name: str, operands, result_type, **attributes) -> ir.Value:
     return op("tfl." + name, operands, [result_type], attrs).result
 
 
+def attr(v) -> ir.Attribute:
+    """An MLIR attribute from a Python bool/int/float/str (int -> i32, float -> f32)."""
+    return _attr(v)
+
+
+def is_float(value: ir.Value) -> bool:
+    et = element_type_of(value)
+    return any(isinstance(et, t) or (hasattr(t, "isinstance") and t.isinstance(et))
+               for t in (ir.F32Type, ir.F16Type, ir.F64Type, ir.BF16Type))
+
+
 def _attr(v) -> ir.Attribute:
     if isinstance(v, bool):
         return ir.BoolAttr.get(v)
