@@ -75,7 +75,10 @@ def __getattr__(name):
     if name == "ConversionResult":
         from .pipeline import ConversionResult
         return ConversionResult
+    if name in ("custom_op", "runtime"):  # tflx.custom_op(...) declares a custom op (a callable module)
+        import importlib
+        return importlib.import_module(f".{name}", __name__)
     raise AttributeError(name)
 
 
-__all__ = ["convert", "convert_jax", "resume", "ConversionResult", "TflxError", "STAGES"]
+__all__ = ["convert", "convert_jax", "resume", "ConversionResult", "TflxError", "STAGES", "custom_op"]
