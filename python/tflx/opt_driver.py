@@ -21,10 +21,13 @@ Pass flags are nested automatically: `-tfl-optimize` becomes `func.func(tfl-opti
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import difflib
+import os
 import re
 import sys
+import tempfile
 from dataclasses import dataclass, field
 
 from . import pass_catalog as cat
@@ -103,12 +106,14 @@ def diags_from_text(text: str) -> list[Diag]:
 
 
 class DiagnosticCollector:
-    """Receives the context's diagnostics (warnings, remarks; errors not captured by a raising
-    call). In verify mode it keeps them; otherwise it prints them like mlir-opt does."""
+    """Receives the context's diagnostics: warnings, remarks, and errors emitted without failing
+    a call (a failing call captures its own errors and raises). In verify mode it keeps them;
+    otherwise it prints them as mlir-opt does, and remembers that an error was reported."""
 
     def __init__(self, filename: str, keep: bool):
         self.filename, self.keep = filename, keep
         self.diags: list[Diag] = []
+        self.errors = 0
 
     def __call__(self, d) -> bool:
         diag = diag_from_mlir(d)
@@ -118,11 +123,12 @@ class DiagnosticCollector:
     def add(self, diag: Diag) -> None:
         if self.keep:
             self.diags.append(diag)
-        elif diag.severity != "error":  # errors become the one-line TflxError instead
-            print(diag.render(self.filename), file=sys.stderr)
-            for n in diag.notes:
-                print(n.render(self.filename), file=sys.stderr)
-            sys.stderr.flush()
+            return
+        self.errors += diag.severity == "error"
+        print(diag.render(self.filename), file=sys.stderr)
+        for n in diag.notes:
+            print(n.render(self.filename), file=sys.stderr)
+        sys.stderr.flush()
 
 
 class PipelineFailure(Exception):
@@ -340,7 +346,46 @@ def resolve(leaves: list[Leaf]) -> list[Leaf]:
             where = " or ".join(f"'{a}'" for a in allowed) or "neither 'builtin.module' nor 'func.func'"
             hint = f": write {cat.FUNC}({lf.text()})" if allowed == [cat.FUNC] else ""
             raise TflxError(f"pass '{lf.name}' cannot run on '{lf.anchor}' (it runs on {where}){hint}")
+    _check_litert_options(leaves)
     return leaves
+
+
+def _check_litert_options(leaves: list[Leaf]) -> None:
+    """Build each litert pass once (anchors are known good by now) so a bad option is reported
+    before any input is read."""
+    ctx = None
+    for lf in leaves:
+        if lf.provider != LITERT or not lf.options:
+            continue
+        ctx = ctx or ir.Context()
+        with _native_stderr_captured() as said:
+            try:
+                passmanager.PassManager.parse(pipeline_text([lf]), context=ctx)
+                error = None
+            except ValueError as e:
+                error = e
+        if error is not None:
+            # LLVM's option parser explains a bad value on fd 2, the exception only says "failed".
+            lines = [ln.strip(" :") for ln in (said[0] + "\n" + str(error)).splitlines() if ln.strip(" :")]
+            first = lines[0].replace("<Pass-Options-Parser>", "").strip(" :") if lines else str(error)
+            raise TflxError(f"pass '{lf.name}': bad options {{{lf.options}}}: {first}")
+
+
+@contextlib.contextmanager
+def _native_stderr_captured():
+    """Collect what native code writes to fd 2 meanwhile; yields a one-item list filled on exit."""
+    out = [""]
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as tmp:
+        os.dup2(tmp.fileno(), 2)
+        try:
+            yield out
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            tmp.seek(0)
+            out[0] = tmp.read().decode("utf-8", "replace")
 
 
 def _convert_option(value: str, default):

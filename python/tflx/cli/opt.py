@@ -21,6 +21,7 @@ options:
   -o FILE                     write the output here (atomically) instead of stdout
   --pass-pipeline=PIPELINE    e.g. 'builtin.module(fold-identity-reshape,func.func(tfl-optimize))'
   -PASS[=OPTIONS]             add one pass (function passes are nested for you); repeatable
+  --plugin=FILE.py|MODULE     load a tflx plugin (its passes become available); repeatable
   -split-input-file           process each '// -----'-separated chunk on its own
   -verify-diagnostics         check expected-error/warning/remark comments instead of failing
   --mlir-print-ir-after-all   print the IR after every pass to stderr
@@ -35,7 +36,7 @@ then. A name both litert-converter and TF register (canonicalize, cse, ...) runs
 nearest neighbouring pass is a TF pass, else in litert-converter.
 """
 
-_VALUE_OPTS = {"o", "pass-pipeline"}
+_VALUE_OPTS = {"o", "pass-pipeline", "plugin", "load-pass-plugin"}
 _BOOL_OPTS = {"verify-diagnostics", "mlir-print-ir-after-all", "list-passes", "mlir-print-debuginfo",
               "mlir-print-op-generic", "h", "help", "allow-unregistered-dialect", "mlir-disable-threading",
               "split-input-file"}
@@ -54,6 +55,7 @@ class Args:
         self.debug_info = False
         self.generic = False
         self.help = False
+        self.plugins: list[str] = []
 
 
 def _unquote(v: str) -> str:
@@ -88,6 +90,8 @@ def parse_args(argv: list[str]) -> Args:
             value = _unquote(value)
             if key == "o":
                 a.output = value
+            elif key in ("plugin", "load-pass-plugin"):
+                a.plugins.append(value)
             else:
                 if a.pipeline is not None:
                     raise TflxError("--pass-pipeline given twice")
@@ -196,6 +200,10 @@ def _process_chunk(chunk, leaves, args: Args, filename: str):
         runner = od.Runner(leaves, od.PrintOptions(args.debug_info, args.generic, args.ir_after_all), collector)
         module = runner.run(module)
         output = _render(module, args, filename)
+        if collector.errors:
+            output = None
+            error = TflxError(f"{collector.errors} error{'s' if collector.errors > 1 else ''} reported "
+                              "(the passes themselves did not fail)")
     except od.PipelineFailure as f:
         if args.verify:
             collector.diags.extend(f.diags)
@@ -243,6 +251,10 @@ def _main(argv) -> int:
         return 0
     with native_stderr_silenced():
         from .. import mlir  # noqa: F401  (litert-converter's banner goes to fd 2)
+    if args.plugins:
+        from .. import plugins
+        for spec in args.plugins:
+            plugins.load(spec)
     if args.list_passes:
         return _list_passes()
     from .. import opt_driver as od
