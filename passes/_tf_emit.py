@@ -38,12 +38,25 @@ class Tf:
 
     def __init__(self):
         self.f32 = ir.F32Type.get()
+        self._consts: dict = {}  # one tf.Const per value: all ops go to one insertion point
 
     def _t(self, dims, dtype=None):
         return b.tensor(dims, dtype or self.f32)
 
     def const(self, array, dtype="float32") -> ir.Value:
-        return b.constant(np.asarray(array, dtype=dtype), dialect="tf")
+        array = np.asarray(array, dtype=dtype)
+        key = (array.dtype.str, array.shape, array.tobytes())
+        if key not in self._consts:
+            self._consts[key] = self._new_const(array)
+        return self._consts[key]
+
+    def _new_const(self, array: np.ndarray) -> ir.Value:
+        if array.dtype == np.bool_:
+            # The bindings pack numpy bools themselves (pre-packed bytes of <= 8 elements would
+            # read as a splat).
+            attr = ir.DenseElementsAttr.get(np.ascontiguousarray(array), type=b.tensor(array.shape, "bool"))
+            return b.op("tf.Const", results=[attr.type], attributes={"value": attr}).result
+        return b.constant(array, dialect="tf")
 
     def reshape(self, x, dims) -> ir.Value:
         dims = [int(d) for d in dims]
@@ -119,8 +132,7 @@ class Tf:
         dims = shape(x)
         axis %= len(dims)
         out = dims[:axis] + dims[axis + 1:]
-        return b.tf("ArgMax", [x, self.const(axis, "int32")], self._t(out, "int32"),
-                    output_type=ir.TypeAttr.get(ir.IntegerType.get_signless(32)))
+        return b.tf("ArgMax", [x, self.const(axis, "int32")], self._t(out, "int32"))  # output_type: derived
 
 
     def one_hot(self, indices, depth, axis, dtype="float32"):

@@ -40,7 +40,9 @@ def cholesky_columns(tf: Tf, a, n: int):
             v = tf.sub(v, tf.sum(tf.mul(low, row_j), -1, keep_dims=True))
         diag = tf.sqrt(tf.slice(v, [0, j, 0], [nb, 1, 1]))           # L[j, j]
         # L[i, j] for i >= j (the diagonal as v_j / sqrt(v_j): within 2 ulp of sqrt(v_j)); 0 above.
-        col = tf.select(tf.const(np.arange(n)[:, None] >= j, "bool"), tf.div(v, diag), zero)
+        col = tf.div(v, diag)
+        if j > 0:
+            col = tf.select(tf.const(np.arange(n)[:, None] >= j, "bool"), col, zero)
         low = col if low is None else tf.concat([low, col], -1)
     return low
 

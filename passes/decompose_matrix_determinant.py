@@ -36,9 +36,8 @@ def _sign(perm) -> int:
     return -1 if inversions % 2 else 1
 
 
-def det_leibniz(tf: Tf, a, n: int):
-    """a: [N, n, n] -> det [N]."""
-    nb = shape(a)[0]
+def det_leibniz(tf: Tf, a, nb: int, n: int):
+    """a: [..., n, n] with nb matrices -> det [nb]."""
     perms = list(itertools.permutations(range(n)))
     flat_index = np.array([[i * n + p[i] for i in range(n)] for p in perms], np.int32).reshape(-1)
     signs = np.array([_sign(p) for p in perms], np.float32)
@@ -109,7 +108,10 @@ class DecomposeMatrixDeterminant(PatternPass):
         nb = int(np.prod(batch, dtype=np.int64)) if batch else 1
         with rewriter.ip, op.location:
             tf = Tf()
-            a = tf.reshape(op.operands[0], [nb, n, n])
-            det = det_leibniz(tf, a, n) if n <= self.leibniz_max_n else det_lu(tf, a, n)
+            a = op.operands[0]
+            if n <= self.leibniz_max_n:
+                det = det_leibniz(tf, a, nb, n)
+            else:
+                det = det_lu(tf, tf.reshape(a, [nb, n, n]), n)
             det = tf.reshape(det, batch)
         rewriter.replace_op(op, [det])

@@ -36,7 +36,10 @@ def inverse_gauss_jordan(tf: Tf, a, n: int):
     zero, one = tf.const(0.0), tf.const(1.0)
     if n == 1:
         return tf.div(one, a)
-    w = tf.concat([a, tf.const(np.broadcast_to(np.eye(n, dtype=np.float32), (nb, n, n)))], -1)
+    eye = tf.const(np.eye(n, dtype=np.float32)[None])
+    if nb > 1:
+        eye = b.tf("BroadcastTo", [eye, tf.const([nb, n, n], "int64")], a.type)
+    w = tf.concat([a, eye], -1)
     unused = None  # [N, n, 1] float: 1 on rows not used as pivot yet
     pick = []
     for k in range(n):
