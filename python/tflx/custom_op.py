@@ -999,7 +999,7 @@ def set_custom_op_versions(model: bytes, versions: dict[str, int] | None = None)
     """The exporter writes every custom op code with version 1; stamp declared versions
     (default: every declared op whose version is not 1) into the OperatorCode table."""
     if versions is None:
-        versions = {n: d.version for n, d in _DECLARED.items() if d.lowering == "custom" and d.version != 1}
+        versions = {n: d.version for n, d in _DECLARED.items() if d.version != 1}
     uses = {u.code for u in custom_ops_in(model)}
     todo = {k: v for k, v in versions.items() if k in uses}
     if not todo:
@@ -1014,6 +1014,97 @@ def set_custom_op_versions(model: bytes, versions: dict[str, int] | None = None)
     b = flatbuffers.Builder(len(model) + 1024)
     b.Finish(obj.Pack(b), file_identifier=b"TFL3")
     return bytes(b.Output())
+
+
+# ---- reading composites back ------------------------------------------------------------------
+# litert-converter 0.5.0's flatbuffer reader turns a STABLEHLO_COMPOSITE's `version` into an i64
+# attribute, which stablehlo.composite's verifier rejects, and the process aborts (std::bad_cast /
+# an uncaught nanobind error). So a .tflite holding composites is read back from a copy in which
+# each composite is a placeholder CUSTOM op; the placeholders then become stablehlo.composite ops
+# again, with the name, attributes, decomposition function and version of the original.
+
+_READ_BACK_CODE = "tflx.read_back.stablehlo_composite"
+
+
+def has_composites(model: bytes) -> bool:
+    from .flatbuffer import _schema
+    s = _schema()
+    m = s.Model.GetRootAs(model, 0)
+    for i in range(m.OperatorCodesLength()):
+        oc = m.OperatorCodes(i)
+        if max(oc.BuiltinCode(), oc.DeprecatedBuiltinCode()) == s.BuiltinOperator.STABLEHLO_COMPOSITE:
+            return True
+    return False
+
+
+def read_back_with_composites(model: bytes, ctx):
+    """flatbuffer_to_mlir for a .tflite holding STABLEHLO_COMPOSITE ops (see above)."""
+    import flatbuffers
+    from litert_converter import model_utils_ext as mu
+    from litert_converter import schema_py_generated as s
+
+    from .mlir import ir, walk_ops
+
+    obj = s.ModelT.InitFromPackedBuf(bytearray(model), 0)
+    composite_codes = {i for i, oc in enumerate(obj.operatorCodes or [])
+                       if max(oc.builtinCode, oc.deprecatedBuiltinCode) == s.BuiltinOperator.STABLEHLO_COMPOSITE}
+    placeholder = s.OperatorCodeT()
+    placeholder.builtinCode = placeholder.deprecatedBuiltinCode = s.BuiltinOperator.CUSTOM
+    placeholder.customCode = _READ_BACK_CODE
+    placeholder.version = 1
+    obj.operatorCodes.append(placeholder)
+    records = []
+    for sg in obj.subgraphs or []:
+        for op in sg.operators or []:
+            if op.opcodeIndex not in composite_codes:
+                continue
+            o = op.builtinOptions2
+            records.append((o.name.decode() if isinstance(o.name, bytes) else o.name, o.decompositionSubgraphIndex,
+                            bytes(bytearray(o.compositeAttributes)) if o.compositeAttributes is not None else b"",
+                            o.version))
+            op.opcodeIndex = len(obj.operatorCodes) - 1
+            op.builtinOptions2Type, op.builtinOptions2 = 0, None
+            op.customOptions = np.frombuffer(encode_options({"i": len(records) - 1}), dtype=np.uint8)
+            op.customOptionsFormat = s.CustomOptionsFormat.FLEXBUFFERS
+    builder = flatbuffers.Builder(len(model) + 4096)
+    builder.Finish(obj.Pack(builder), file_identifier=b"TFL3")
+    with ctx:
+        module = mu.flatbuffer_to_mlir(bytes(builder.Output()), ctx)
+        funcs = [f.operation for f in module.body.operations if f.operation.name == "func.func"]
+        for op in walk_ops(module):
+            if op.name != "tfl.custom" or ir.StringAttr(op.attributes["custom_code"]).value != _READ_BACK_CODE:
+                continue
+            raw = op.attributes["custom_option"]
+            k = decode_options(bytes.fromhex(str(raw).split('"')[1][2:]))["i"]
+            name, sub, attrs, version = records[k]
+            with ir.InsertionPoint(op), op.location:
+                new = ir.Operation.create(
+                    "stablehlo.composite", results=[r.type for r in op.results], operands=list(op.operands),
+                    attributes={"name": ir.StringAttr.get(name),
+                                "composite_attributes": ir.DictAttr.get(
+                                    {key: _flex_to_attr(v) for key, v in decode_options(attrs).items()}),
+                                "decomposition": ir.FlatSymbolRefAttr.get(
+                                    ir.StringAttr(funcs[sub].attributes["sym_name"]).value),
+                                "version": ir.IntegerAttr.get(ir.IntegerType.get_signless(32), version)})
+            for old, rep in zip(op.results, new.results):
+                old.replace_all_uses_with(rep)
+            op.erase()
+    return module
+
+
+def _flex_to_attr(v):
+    from .mlir import ir
+    if isinstance(v, bool):
+        return ir.BoolAttr.get(v)
+    if isinstance(v, int):
+        return ir.IntegerAttr.get(ir.IntegerType.get_signless(64), v)
+    if isinstance(v, float):
+        return ir.FloatAttr.get(ir.F32Type.get(), v)
+    if isinstance(v, str):
+        return ir.StringAttr.get(v)
+    if isinstance(v, list):
+        return ir.ArrayAttr.get([_flex_to_attr(e) for e in v])
+    return ir.StringAttr.get(repr(v))
 
 
 def declared() -> dict[str, CustomOp]:

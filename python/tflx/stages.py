@@ -11,6 +11,7 @@ Passes (built-in and user plugins) registered for stage S run on S's output, bef
 from __future__ import annotations
 
 import collections
+import sys
 import time
 from dataclasses import dataclass, field
 
@@ -195,16 +196,22 @@ def export_flatbuffer(module: ir.Module, ctx: ir.Context) -> bytes:
             f.attributes["tf.entry_function"] = ir.DictAttr.get({
                 "inputs": ir.StringAttr.get(",".join(tin)), "outputs": ir.StringAttr.get(",".join(tout))})
         try:
-            return cx.export_flatbuffer_to_bytes(module.operation)
+            data = cx.export_flatbuffer_to_bytes(module.operation)
         except Exception as e:  # noqa: BLE001
             raise TflxError(condense_mlir_error(str(e)), stage="flatbuffer", pass_name="export",
                             op=first_op_name(str(e))) from None
+    if "tflx.custom_op" in sys.modules:  # the exporter writes custom op codes as version 1
+        data = sys.modules["tflx.custom_op"].set_custom_op_versions(data)
+    return data
 
 
 def flatbuffer_to_module(data: bytes, ctx: ir.Context) -> ir.Module:
     from litert_converter import model_utils_ext as mu
     from .flatbuffer import validate
     validate(data)
+    from .custom_op import has_composites, read_back_with_composites
+    if has_composites(data):  # litert-converter 0.5.0's reader aborts on STABLEHLO_COMPOSITE
+        return read_back_with_composites(data, ctx)
     with ctx:
         return mu.flatbuffer_to_mlir(data, ctx)
 
