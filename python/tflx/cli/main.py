@@ -157,7 +157,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 # Further subcommands live in their own modules under tflx.cli, each with
 # `add_parser(subparsers)` that sets `fn`; list them here.
-SUBCOMMAND_MODULES: list[str] = []
+SUBCOMMAND_MODULES: list[str] = ["tflx.cli.run_cmd"]
 
 
 def _main(argv):
