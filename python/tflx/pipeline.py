@@ -70,9 +70,12 @@ def run_passes(passes: list[Pass], stage: str, module: ir.Module, result: Conver
                 on_failure(stage, p.name, _asm(before), e)
             raise
         result.pass_counts[p.name] = result.pass_counts.get(p.name, 0) + (n or 0)
-        # Which ops the pass took away (by name): what `tflx assess` credits it with.
+        # Which ops the pass took away (by name): what `tflx assess` credits it with. A pattern
+        # pass is credited only with the ops its rules match (not with what folding cleaned up).
         after = op_histogram(module)
-        removed = {k: v - after.get(k, 0) for k, v in hist.items() if after.get(k, 0) < v}
+        matched = {r[0] for r in p.rules()} if hasattr(p, "rules") else None
+        removed = {k: v - after.get(k, 0) for k, v in hist.items()
+                   if after.get(k, 0) < v and (matched is None or k in matched)}
         if removed:
             rec = result.pass_rewrites.setdefault(p.name, {})
             for k, v in removed.items():

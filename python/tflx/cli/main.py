@@ -157,7 +157,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 # Further subcommands live in their own modules under tflx.cli, each with
 # `add_parser(subparsers)` that sets `fn`; list them here.
-SUBCOMMAND_MODULES: list[str] = ["tflx.cli.run_cmd"]
+SUBCOMMAND_MODULES: list[str] = ["tflx.cli.convert_debug", "tflx.cli.verify_cmd", "tflx.cli.assess_cmd",
+                                 "tflx.cli.reduce_cmd", "tflx.cli.run_cmd"]
 
 
 def _main(argv):

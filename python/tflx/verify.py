@@ -1,0 +1,424 @@
+"""Does the .tflite compute what the model computes? Run both and compare.
+
+`verify(model, tflite)` runs every signature of the .tflite in ai-edge-litert and the same
+signature of the TF model (the SavedModel's signature function, the Keras model, or the
+tf.function) on the same inputs -- random ones, or the user's from an .npz -- and reports each
+output's max abs / max rel error with pass/fail at a tolerance (numpy `allclose` semantics:
+|tflite - tf| <= atol + rtol * |tf| for every element).
+
+`per_tensor=True` also runs the interpreter with every intermediate tensor preserved and maps
+each op's output tensor back to a TF node by the tensor's name (the exporter names tensors after
+the ops' locations, which carry the TF node names, ';'-joined for fused ops), evaluates those
+nodes in the frozen TF graph, and reports the first op, in execution order, where the two
+diverge: |tflite - tf| > atol + rtol * max|tf| (scaled by the tensor's magnitude, so values near
+zero in a long chain of float ops do not count as divergence).
+"""
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from .errors import TflxError
+
+DEFAULT_ATOL = 1e-4
+DEFAULT_RTOL = 1e-4
+
+
+@dataclass
+class OutputCheck:
+    signature: str
+    name: str
+    shape: list[int]
+    max_abs: float
+    max_rel: float  # max |a - b| / max |b|
+    ok: bool
+    note: str | None = None
+
+
+@dataclass
+class TensorCheck:
+    op_index: int
+    tfl_op: str  # builtin name, e.g. CONV_2D
+    tensor: str  # TFLite tensor name
+    tf_node: str | None  # the TF node it was matched to
+    tf_op: str | None  # that node's op type
+    source: str | None  # the user's file:line for the node
+    max_abs: float | None
+    max_rel: float | None
+    ok: bool | None  # None: no TF counterpart found
+
+
+@dataclass
+class VerifyResult:
+    ok: bool
+    atol: float
+    rtol: float
+    outputs: list[OutputCheck] = field(default_factory=list)
+    tensors: list[TensorCheck] = field(default_factory=list)
+    first_divergence: TensorCheck | None = None
+    inputs: dict[str, dict[str, list[int]]] = field(default_factory=dict)  # signature -> input -> shape
+    notes: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def render(self, per_tensor_rows: int = 0) -> str:
+        out = []
+        for o in self.outputs:
+            mark = "ok  " if o.ok else "FAIL"
+            out.append(f"  {mark} {o.signature}/{o.name} {o.shape}: max abs {o.max_abs:.3g}, max rel {o.max_rel:.3g}"
+                       + (f" ({o.note})" if o.note else ""))
+        if self.tensors:
+            matched = [t for t in self.tensors if t.ok is not None]
+            out.append(f"  per tensor: {len(matched)} of {len(self.tensors)} op outputs matched to TF nodes")
+            for t in self.tensors[:per_tensor_rows]:
+                state = "-   " if t.ok is None else ("ok  " if t.ok else "FAIL")
+                err = f"max abs {t.max_abs:.3g}" if t.max_abs is not None else "no TF counterpart"
+                out.append(f"    {state} #{t.op_index} {t.tfl_op:<20} {err}  {t.tf_node or t.tensor}")
+            d = self.first_divergence
+            if d is not None:
+                tensor = d.tensor if ";" not in d.tensor else d.tensor.split(";")[0] + ";..."
+                out.append(f"  first divergence: op #{d.op_index} {d.tfl_op} (tensor '{tensor}') vs TF "
+                           f"{d.tf_op} '{d.tf_node}'" + (f" at {d.source}" if d.source else "")
+                           + f": max abs {d.max_abs:.3g}, max rel {d.max_rel:.3g}")
+            elif not self.ok:
+                out.append("  first divergence: none of the matched intermediate tensors diverges")
+        for n in self.notes:
+            out.append(f"  note: {n}")
+        head = (f"tflx: verify: {'PASS' if self.ok else 'FAIL'} "
+                f"({sum(o.ok for o in self.outputs)}/{len(self.outputs)} outputs within atol={self.atol:g}, "
+                f"rtol={self.rtol:g})")
+        return "\n".join([head] + out)
+
+
+# ---- the two runtimes --------------------------------------------------------------------
+
+def _tf():
+    import tensorflow as tf
+    return tf
+
+
+class _Reference:
+    """The TF side: the model as the user has it (not the frozen copy)."""
+
+    def __init__(self, model):
+        self.model = model
+        self.kind = None
+        self.loaded = None
+        if isinstance(model, (str, os.PathLike)):
+            path = os.fspath(model)
+            if path.endswith((".keras", ".h5")):
+                import keras
+                if not os.path.isfile(path):
+                    raise TflxError(f"no Keras file at '{path}'")
+                self.loaded = keras.saving.load_model(path, safe_mode=True, compile=False)
+                self.kind = "keras"
+            else:
+                if not os.path.isfile(os.path.join(path, "saved_model.pb")):
+                    raise TflxError(f"'{path}' is not a SavedModel directory or .keras file")
+                self.loaded = _tf().saved_model.load(path)
+                self.kind = "saved_model"
+        else:
+            try:
+                import keras
+                if isinstance(model, keras.Model):
+                    self.loaded, self.kind = model, "keras"
+            except ImportError:
+                pass
+            if self.kind is None:
+                self.loaded, self.kind = model, "function"
+
+    def run(self, key: str, inputs: dict[str, np.ndarray], input_order: list[str],
+            output_names: list[str]) -> dict[str, np.ndarray]:
+        tf = _tf()
+        if self.kind == "saved_model":
+            if key not in self.loaded.signatures:
+                raise TflxError(f"the .tflite has signature '{key}', the SavedModel does not "
+                                f"(it has {list(self.loaded.signatures.keys())})")
+            out = self.loaded.signatures[key](**{k: tf.constant(v) for k, v in inputs.items()})
+            return {k: np.asarray(v) for k, v in out.items()}
+        args = [tf.constant(inputs[k]) for k in input_order]
+        if self.kind == "keras":
+            out = self.loaded(args if len(args) > 1 else args[0])
+        else:
+            out = self.loaded(*args)
+        flat = tf.nest.flatten(out)
+        if isinstance(out, dict):
+            return {str(k): np.asarray(out[k]) for k in sorted(out)}
+        return {name: np.asarray(v) for name, v in zip(output_names, flat)}
+
+
+def _signature_io(tflite: bytes):
+    """signature key -> (subgraph index, [input names], [output names]) from the flatbuffer."""
+    from litert_converter import schema_py_generated as s
+    m = s.Model.GetRootAs(tflite, 0)
+    out = {}
+    for i in range(m.SignatureDefsLength()):
+        sd = m.SignatureDefs(i)
+        out[sd.SignatureKey().decode()] = (
+            sd.SubgraphIndex(), [sd.Inputs(k).Name().decode() for k in range(sd.InputsLength())],
+            [sd.Outputs(k).Name().decode() for k in range(sd.OutputsLength())])
+    return out
+
+
+def _subgraph_ops(tflite: bytes, subgraph: int):
+    """[(op index, builtin name, [output tensor indices])], {tensor index: (name, has_buffer)}."""
+    from litert_converter import schema_py_generated as s
+    from .flatbuffer import builtin_names
+    names = builtin_names()
+    m = s.Model.GetRootAs(tflite, 0)
+    g = m.Subgraphs(subgraph)
+    tensors = {}
+    for ti in range(g.TensorsLength()):
+        t = g.Tensors(ti)
+        buf = m.Buffers(t.Buffer()) if t.Buffer() < m.BuffersLength() else None
+        const = buf is not None and (buf.DataLength() > 0 or buf.Size() > 0)
+        tensors[ti] = ((t.Name() or b"").decode(), const)
+    ops = []
+    for oi in range(g.OperatorsLength()):
+        o = g.Operators(oi)
+        oc = m.OperatorCodes(o.OpcodeIndex())
+        name = names.get(max(oc.BuiltinCode(), oc.DeprecatedBuiltinCode()), "?")
+        if name == "CUSTOM":
+            name = "CUSTOM:" + (oc.CustomCode() or b"").decode()
+        ops.append((oi, name, [o.Outputs(k) for k in range(o.OutputsLength()) if o.Outputs(k) >= 0]))
+    return ops, tensors
+
+
+def _random_inputs(details: dict, seed: int) -> dict[str, np.ndarray]:
+    rng = np.random.RandomState(seed)
+    out = {}
+    for name in sorted(details):
+        d = details[name]
+        shape = [int(x) if x > 0 else 1 for x in (d.get("shape_signature") if len(d.get("shape_signature", [])) else d["shape"])]
+        dt = np.dtype(d["dtype"])
+        if dt.kind == "f":
+            out[name] = rng.uniform(-1, 1, shape).astype(dt)
+        elif dt.kind in "iu":
+            out[name] = rng.randint(0, 8, shape).astype(dt)
+        elif dt.kind == "b":
+            out[name] = rng.randint(0, 2, shape).astype(bool)
+        else:
+            raise TflxError(f"input '{name}' has dtype {dt}: give its values with --inputs x.npz")
+    return out
+
+
+def _compare(a: np.ndarray, b: np.ndarray) -> tuple[float, float, np.ndarray]:
+    a = np.asarray(a)
+    b = np.asarray(b)
+    if a.dtype == bool or b.dtype == bool:
+        a, b = a.astype(np.int8), b.astype(np.int8)
+    diff = np.abs(a.astype(np.float64) - b.astype(np.float64))
+    scale = float(np.max(np.abs(b))) if b.size else 0.0
+    max_abs = float(np.max(diff)) if diff.size else 0.0
+    max_rel = max_abs / scale if scale > 0 else (0.0 if max_abs == 0 else float("inf"))
+    return max_abs, max_rel, diff
+
+
+# ---- per tensor --------------------------------------------------------------------------
+
+_UNIQUIFIED = re.compile(r"^(.*?)(\d+)$")
+
+
+class _FrozenGraph:
+    """The converted (frozen) TF graph, to evaluate any node's value on given inputs."""
+
+    def __init__(self, sig):
+        tf = _tf()
+        self.sig = sig
+        gd = sig.function.graph.as_graph_def()
+        self.wrapped = tf.compat.v1.wrap_function(lambda: tf.compat.v1.import_graph_def(gd, name=""), [])
+        self.graph = self.wrapped.graph
+        self.input_names = [t.name for t in sig.function.inputs]
+        self.node_types = {op.name: op.type for op in self.graph.get_operations()}
+        # Output tensors are named after the signature's output tensor names, not a TF node.
+        self.outputs = {name: t.op.name for name, t in zip(sig.output_tensor_names, sig.function.outputs)}
+
+    def candidates(self, tensor_name: str) -> list[str]:
+        if tensor_name in self.outputs:
+            return [self.outputs[tensor_name]]
+        out = []
+        for part in tensor_name.split(";"):
+            part = part.split(":")[0]
+            if part in self.node_types:
+                out.append(part)
+                continue
+            m = _UNIQUIFIED.match(part)
+            if m and m.group(1) in self.node_types:
+                out.append(m.group(1))
+        return self._sinks(list(dict.fromkeys(out)))
+
+    def _sinks(self, names: list[str], depth: int = 12) -> list[str]:
+        """A fused op (conv + bias + batch norm + relu, named 'relu;add;mul;conv') computes the
+        value of the last node of its chain: keep the candidates no other candidate depends on."""
+        if len(names) < 2:
+            return names
+        wanted = set(names)
+        feeds_another = set()
+        for n in names:
+            frontier, seen = [self.graph.get_operation_by_name(n)], set()
+            for _ in range(depth):
+                nxt = []
+                for op in frontier:
+                    for t in op.outputs:
+                        for c in t.consumers():
+                            if c.name in seen:
+                                continue
+                            seen.add(c.name)
+                            nxt.append(c)
+                frontier = nxt
+                if not frontier:
+                    break
+            if seen & (wanted - {n}):
+                feeds_another.add(n)
+        return [n for n in names if n not in feeds_another] or names
+
+    def evaluate(self, nodes: list[str], feed: list[np.ndarray]) -> dict[str, list[np.ndarray]]:
+        tf = _tf()
+        fetches, keys = [], []
+        for n in nodes:
+            op = self.graph.get_operation_by_name(n)
+            for k, t in enumerate(op.outputs):
+                if t.dtype in (tf.resource, tf.variant, tf.string):
+                    continue
+                fetches.append(t)
+                keys.append((n, k))
+        if not fetches:
+            return {}
+        feeds = [self.graph.get_tensor_by_name(name) for name in self.input_names]
+        pruned = self.wrapped.prune(feeds, fetches)
+        vals = pruned(*[tf.constant(x) for x in feed])
+        out: dict[str, list[np.ndarray]] = {}
+        for (n, k), v in zip(keys, vals):
+            out.setdefault(n, []).append(np.asarray(v))
+        return out
+
+
+def _per_tensor(tflite: bytes, interp, subgraph: int, frozen: _FrozenGraph, feed: list[np.ndarray],
+                atol: float, rtol: float, sources: dict[str, str]) -> list[TensorCheck]:
+    ops, tensors = _subgraph_ops(tflite, subgraph)
+    wanted = {}
+    for _, _, outs in ops:
+        for ti in outs:
+            name, _ = tensors[ti]
+            wanted[ti] = frozen.candidates(name)
+    ref = frozen.evaluate(sorted({n for c in wanted.values() for n in c}), feed)
+    checks = []
+    for oi, opname, outs in ops:
+        for ti in outs:
+            name, _ = tensors[ti]
+            try:
+                got = interp.get_tensor(ti, subgraph)
+            except ValueError:
+                checks.append(TensorCheck(oi, opname, name, None, None, None, None, None, None))
+                continue
+            best = None  # the first node (of the fused chain's last ones) with a value of that size
+            for node in wanted[ti]:
+                for val in ref.get(node, []):
+                    if val.size != got.size or val.size == 0:
+                        continue
+                    max_abs, max_rel, _ = _compare(got.reshape(val.shape), val)
+                    if best is None or (best[0] == node and max_abs < best[1]):
+                        best = (node, max_abs, max_rel, float(np.max(np.abs(val))))
+            if best is None:
+                checks.append(TensorCheck(oi, opname, name, None, None, None, None, None, None))
+                continue
+            node, max_abs, max_rel, scale = best
+            ok = max_abs <= atol + rtol * scale
+            checks.append(TensorCheck(oi, opname, name, node, frozen.node_types.get(node), sources.get(node),
+                                      max_abs, max_rel, ok))
+    return checks
+
+
+# ---- the entry point ---------------------------------------------------------------------
+
+def _load_npz(path: str) -> dict[str, np.ndarray]:
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            return {k: z[k] for k in z.files}
+    except Exception as e:  # noqa: BLE001
+        raise TflxError(f"cannot read inputs '{path}': {e}") from None
+
+
+def verify(model, tflite, *, inputs: dict | str | None = None, atol: float = DEFAULT_ATOL,
+           rtol: float = DEFAULT_RTOL, per_tensor: bool = False, seed: int = 0,
+           signatures: list[str] | None = None) -> VerifyResult:
+    """Compare `tflite` (bytes or a path) with `model` on random or given inputs.
+
+    `inputs`: {input name: array} (or {"<signature>/<input name>": array}), or an .npz path."""
+    from ai_edge_litert.interpreter import Interpreter
+    from .flatbuffer import validate
+
+    if isinstance(tflite, (str, os.PathLike)):
+        try:
+            with open(tflite, "rb") as f:
+                tflite = f.read()
+        except OSError as e:
+            raise TflxError(f"cannot read '{tflite}': {e}") from None
+    validate(tflite, "the .tflite")
+    given = _load_npz(inputs) if isinstance(inputs, (str, os.PathLike)) else dict(inputs or {})
+    io = _signature_io(tflite)
+    if not io:
+        raise TflxError("the .tflite has no signatures to run")
+    keys = list(signatures) if signatures else list(io)
+    for k in keys:
+        if k not in io:
+            raise TflxError(f"the .tflite has no signature '{k}' (it has {list(io)})")
+    ref = _Reference(model)
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        interp = Interpreter(model_content=tflite, experimental_preserve_all_tensors=per_tensor)
+    result = VerifyResult(ok=True, atol=atol, rtol=rtol)
+    frozen_sigs = None
+    if per_tensor:
+        from . import debuginfo, importer
+        frozen_sigs = {s.key: s for s in importer.load(model, keys if ref.kind == "saved_model" else None)}
+        debuginfo.attach(model, list(frozen_sigs.values()))
+    for key in keys:
+        subgraph, in_names, out_names = io[key]
+        runner = interp.get_signature_runner(key)
+        details = runner.get_input_details()
+        feed = _random_inputs(details, seed)
+        for name in in_names:
+            for k in (f"{key}/{name}", name):
+                if k in given:
+                    feed[name] = np.asarray(given[k]).astype(np.dtype(details[name]["dtype"]), copy=False)
+                    break
+        unused = [k for k in given if k not in in_names and k.split("/", 1)[-1] not in in_names]
+        if unused and key == keys[0]:
+            result.notes.append(f"inputs not used by any signature input: {sorted(unused)}")
+        result.inputs[key] = {n: list(feed[n].shape) for n in in_names}
+        got = runner(**{n: feed[n] for n in in_names})
+        want = ref.run(key, {n: feed[n] for n in in_names}, in_names, out_names)
+        for name in out_names:
+            g = np.asarray(got[name])
+            if name not in want:
+                result.outputs.append(OutputCheck(key, name, list(g.shape), float("inf"), float("inf"), False,
+                                                  f"TF gives no output '{name}' (it gives {sorted(want)})"))
+                continue
+            w = np.asarray(want[name])
+            if g.size != w.size:
+                result.outputs.append(OutputCheck(key, name, list(g.shape), float("inf"), float("inf"), False,
+                                                  f"shape {list(g.shape)} vs TF {list(w.shape)}"))
+                continue
+            g = g.reshape(w.shape)
+            max_abs, max_rel, diff = _compare(g, w)
+            ok = bool(np.all(diff <= atol + rtol * np.abs(w.astype(np.float64))))
+            note = None if g.shape == w.shape else f"TF shape {list(w.shape)}"
+            result.outputs.append(OutputCheck(key, name, list(w.shape), max_abs, max_rel, ok, note))
+        if per_tensor:
+            sig = frozen_sigs.get(key) or next(iter(frozen_sigs.values()))
+            frozen = _FrozenGraph(sig)
+            # The frozen function takes its inputs in argument order: the signature's input keys.
+            tf_feed = [feed[n] for n in sig.input_names] if set(sig.input_names) == set(in_names) \
+                else [feed[n] for n in in_names]
+            checks = _per_tensor(tflite, interp, subgraph, frozen, tf_feed, atol, rtol, sig.node_sources)
+            result.tensors.extend(checks)
+            if result.first_divergence is None:
+                result.first_divergence = next((c for c in checks if c.ok is False), None)
+    result.ok = all(o.ok for o in result.outputs)
+    return result
