@@ -347,7 +347,29 @@ def resolve(leaves: list[Leaf]) -> list[Leaf]:
             hint = f": write {cat.FUNC}({lf.text()})" if allowed == [cat.FUNC] else ""
             raise TflxError(f"pass '{lf.name}' cannot run on '{lf.anchor}' (it runs on {where}){hint}")
     _check_litert_options(leaves)
+    _check_tf_options(leaves)
     return leaves
+
+
+def _check_tf_options(leaves: list[Leaf]) -> None:
+    """Build each TF pass that has options, followed by a pass with a bad option so nothing
+    runs: a bad option of ours is reported before any input is read."""
+    todo = [lf for lf in leaves if lf.provider == TF and lf.options]
+    if not todo:
+        return
+    tf = cat.import_tensorflow()
+    for lf in todo:
+        probe = f"{pipeline_text([lf], wrap=False)},canonicalize{{{cat._SENTINEL}=1}}"
+        try:
+            tf.mlir.experimental.run_pass_pipeline("module {}", probe)
+            continue
+        except Exception as e:  # noqa: BLE001 - TF status errors
+            text = str(e)
+        if f"no such option {cat._SENTINEL}" in text:
+            continue
+        lines = [ln.strip(" :") for ln in text.replace("Invalid pass_pipeline:", "").splitlines() if ln.strip(" :")]
+        first = lines[0].replace("<Pass-Options-Parser>", "").strip(" :") if lines else text
+        raise TflxError(f"pass '{lf.name}': bad options {{{lf.options}}}: {first}")
 
 
 def _check_litert_options(leaves: list[Leaf]) -> None:
@@ -524,10 +546,10 @@ class Runner:
         with ctx:
             try:
                 pm = passmanager.PassManager.parse(text)
-            except ValueError as e:
+            except ValueError as e:  # a usage error, not a diagnostic about the input
                 lines = [ln for ln in str(e).splitlines() if ln.strip()]
-                raise PipelineFailure([Diag("error", f"invalid pipeline {text}: {' '.join(lines[:2])}")],
-                                      leaves[0].name if len(leaves) == 1 else None) from None
+                raise TflxError(f"invalid pipeline {text}: {' '.join(lines[:2])}",
+                                pass_name=leaves[0].name if len(leaves) == 1 else None) from None
             if self.printing.ir_after_all:
                 sys.stdout.flush()
                 sys.stderr.flush()
@@ -555,6 +577,8 @@ class Runner:
                 text = tf.mlir.experimental.run_pass_pipeline(text, pipe, show_debug_info=True)
             except Exception as e:  # noqa: BLE001 - TF raises status errors of several types
                 msg = str(e)
+                if msg.startswith("Invalid pass_pipeline"):  # usage error, not about the input
+                    raise TflxError(" ".join(msg.split()), pass_name=_failed_pass(msg, step)) from None
                 diags = diags_from_text(msg) or [Diag("error", msg.strip().splitlines()[0] if msg.strip() else
                                                       type(e).__name__)]
                 raise PipelineFailure(diags, _failed_pass(msg, step)) from None
