@@ -723,6 +723,11 @@ def _make_passes(op: CustomOp, module: str) -> None:
         def run(self, module_):
             object.__setattr__(self, "_module", module_)
             object.__setattr__(self, "_decomps", {})
+            if self.lowering == "composite":  # decompositions named in program order
+                from .mlir import walk_ops
+                for mop in walk_ops(module_):
+                    if mop.name == f"tf.{op.tf_name or op.name}":
+                        _decomposition_for(op, mop, module_, self._decomps)
             return super().run(module_)
 
         def _lower(self, mop, rewriter):
@@ -875,23 +880,31 @@ def _lower_composite(op: CustomOp, mop, rewriter, module, decomps: dict):
     from .builder import i32_attr
     types_ = _result_types(op, mop)
     attrs = _op_attr_values(op, mop)
-    in_types = [_check_ranked(op, v, f"operand {i} of {mop.name}") for i, v in enumerate(mop.operands)]
-    key = (tuple(str(t) for t in in_types), tuple(str(t) for t in types_), repr(sorted(attrs.items())))
-    if key not in decomps:
-        decomps[key] = _add_decomposition(op, module, in_types, types_, attrs, len(decomps))
+    decomposition = _decomposition_for(op, mop, module, decomps)
     with rewriter.ip, mop.location:
         new = ir.Operation.create(
             "stablehlo.composite", results=types_, operands=list(mop.operands),
             attributes={"name": ir.StringAttr.get(op.composite_name),
                         "composite_attributes": ir.DictAttr.get(
                             {a.name: _py_to_attr(attrs[a.name], a.kind) for a in op.attrs}),
-                        "decomposition": ir.FlatSymbolRefAttr.get(decomps[key]),
+                        "decomposition": ir.FlatSymbolRefAttr.get(decomposition),
                         "version": i32_attr(op.version)})
     rewriter.replace_op(mop, list(new.results))
     return False
 
 
-def _add_decomposition(op: CustomOp, module, in_types, out_types, attrs: dict, index: int) -> str:
+def _decomposition_for(op: CustomOp, mop, module, decomps: dict) -> str:
+    """The decomposition function for this op's operand types and attributes (made once)."""
+    types_ = _result_types(op, mop)
+    attrs = _op_attr_values(op, mop)
+    in_types = [_check_ranked(op, v, f"operand {i} of {mop.name}") for i, v in enumerate(mop.operands)]
+    key = (tuple(str(t) for t in in_types), tuple(str(t) for t in types_), repr(sorted(attrs.items())))
+    if key not in decomps:
+        decomps[key] = _add_decomposition(op, module, in_types, types_, attrs)
+    return decomps[key]
+
+
+def _add_decomposition(op: CustomOp, module, in_types, out_types, attrs: dict) -> str:
     """Trace the declaration's TF decomposition for these operand types, lower it to StableHLO and
     add it to `module` as a private function; returns its symbol name."""
     import tensorflow as tf
@@ -925,10 +938,11 @@ def _add_decomposition(op: CustomOp, module, in_types, out_types, attrs: dict, i
                         f"({', '.join(str(t) for t in out_types)})", location=op.declared_at)
     existing = {ir.StringAttr(f.operation.attributes["sym_name"]).value for f in module.body.operations
                 if "sym_name" in f.operation.attributes}
-    name = f"{op.composite_name}.decomposition"
+    base = f"{op.composite_name}.decomposition"
+    name, k = base, 0
     while name in existing:
-        index += 1
-        name = f"{op.composite_name}.decomposition_{index}"
+        k += 1
+        name = f"{base}_{k}"
     for attr in [a for a in func.attributes if a not in ("function_type", "sym_name", "arg_attrs", "res_attrs")]:
         del func.attributes[attr]
     for attr in ("arg_attrs", "res_attrs"):
