@@ -11,11 +11,12 @@ evaluated one column at a time, so a column is a handful of vector ops (SLICE, M
 SQRT, DIV) instead of one op chain per entry. Like TF, only the lower triangle of A is read and
 the output is lower triangular (zeros above the diagonal, via SELECT with a constant mask).
 
-Accuracy: Cholesky is backward stable without pivoting; ||L L^T - A|| <= ~c·n·eps·||A||, and L
-itself has relative error ~n·eps·cond(A). Measured on 1000 random SPD batches (cond_2 <= 30)
-against float64 numpy: max elementwise-relative-to-max error 4.8e-7 for n=3, 9.5e-7 for n=8.
-A matrix that is not positive definite gives NaN (sqrt of a negative number); TF raises an
-error instead.
+Accuracy: Cholesky is backward stable without pivoting; ||L L^T - A|| <= ~c·n·eps·||A||.
+Measured on 1000 random SPD matrices (eigenvalues in [1, 30], random scale) against float64
+numpy, max over the matrices of max|L - L_exact| / max|L_exact|: 3.2e-7 (n=2), 3.6e-7 (n=3),
+4.0e-7 (n=4), 3.5e-7 (n=5), 3.0e-7 (n=8), 2.9e-7 (n=16); TF's own float32 Cholesky: 2.0e-7 ..
+3.1e-7. Ops: 23 (n=3), 73 (n=8), about 10 per column. A matrix that is not positive definite
+gives NaN (sqrt of a negative number); TF raises an error instead.
 """
 from __future__ import annotations
 

@@ -13,9 +13,11 @@ one-hots puts the rows in order (exact: one nonzero term per entry). The columns
 reduced are dropped as the elimination goes, so step k works on n - k + n columns.
 
 Accuracy: Gauss-Jordan with partial pivoting has the error of LU-based inversion in practice,
-||X - A^-1|| / ||A^-1|| <= ~c·n·eps·cond(A). Measured on 1000 random well-conditioned
-(cond_2 <= 30) batches against float64 numpy: max elementwise-relative-to-max error 2.0e-6 for
-n=3, 4.3e-6 for n=8. A singular matrix gives inf/NaN entries (TF raises an error instead).
+||X - A^-1|| / ||A^-1|| <= ~c·n·eps·cond(A). Measured on 1000 random well-conditioned matrices
+(singular values in [1, 30], random scale) against float64 numpy, max over the matrices of
+max|X - A^-1| / max|A^-1|: 6.0e-7 (n=2), 1.0e-6 (n=3), 1.3e-6 (n=4), 1.8e-6 (n=5), 1.3e-6 (n=8),
+1.8e-6 (n=16); TF's own float32 MatrixInverse: 5.7e-7 .. 1.8e-6. Ops: 47 (n=3), 132 (n=8),
+about 16 per step. A singular matrix gives inf/NaN entries (TF raises an error instead).
 """
 from __future__ import annotations
 
