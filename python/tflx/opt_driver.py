@@ -490,31 +490,79 @@ def dump_header(title: str) -> str:
 
 
 class Runner:
-    """Runs resolved passes over one module (one input chunk)."""
+    """Runs resolved passes over one input chunk.
 
-    def __init__(self, leaves: list[Leaf], printing: PrintOptions, collector: DiagnosticCollector):
+    The IR is held either as a litert-context module or, around TensorFlow passes, as the text
+    TensorFlow printed: IR in dialects only TF knows (tf_executor, say) then never needs to
+    parse in litert's context. The input goes to TF as text when the first pass is a TF pass."""
+
+    def __init__(self, leaves: list[Leaf], printing: PrintOptions, collector: DiagnosticCollector,
+                 ctx: ir.Context):
         self.groups = group(leaves)
         self.printing = printing
         self.collector = collector
+        self.ctx = ctx
 
-    def _dump(self, title: str, module: ir.Module) -> None:
+    # -- representations --
+    def parse_input(self, text: str) -> ir.Module:
+        with self.ctx:
+            try:
+                return ir.Module.parse(text)
+            except ir.MLIRError as e:
+                raise PipelineFailure(diags_from_mlir_error(e), what="parse") from None
+
+    def _module(self, state, leaves: list[Leaf] | None = None) -> ir.Module:
+        if isinstance(state, ir.Module):
+            return state
+        from .passes import legalize_shape_to_stablehlo as shape_pass
+        with self.ctx:
+            try:
+                return ir.Module.parse(shape_pass.to_generic_form(state))
+            except ir.MLIRError as e:
+                diags = diags_from_mlir_error(e)
+                for d in diags:
+                    d.message = f"cannot read TensorFlow's output into litert's context: {d.message}"
+                raise PipelineFailure(diags, leaves[-1].name if leaves else None) from None
+
+    def _tf_reprint(self, text: str) -> str:
+        """TF-only IR, printed by TF with or without locations (generic form is not offered)."""
+        if self.printing.debug_info:
+            return text
+        tf = cat.import_tensorflow()
+        return tf.mlir.experimental.run_pass_pipeline(text, "", show_debug_info=False)
+
+    def final(self, state):
+        """The result: a litert module, or TF's text when litert cannot parse it."""
+        if isinstance(state, ir.Module):
+            return state
+        try:
+            return self._module(state)
+        except PipelineFailure:
+            return self._tf_reprint(state)
+
+    def _dump(self, title: str, state) -> None:
         if not self.printing.ir_after_all:
             return
+        shown = self.final(state)
+        if isinstance(shown, ir.Module):
+            shown = print_module(shown, debug_info=self.printing.debug_info, generic=self.printing.generic)
         sys.stdout.flush()
         print(dump_header(title), file=sys.stderr)
-        print(print_module(module, debug_info=self.printing.debug_info, generic=self.printing.generic),
-              file=sys.stderr)
+        print(shown, file=sys.stderr)
         sys.stderr.flush()
 
-    def run(self, module: ir.Module) -> ir.Module:
+    # -- running --
+    def run(self, text: str):
+        """Input text -> final state (ir.Module, or str when only TF can hold the IR)."""
+        state = text if self.groups and self.groups[0][0] == TF else self.parse_input(text)
         for provider, leaves in self.groups:
             if provider == TFLX:
-                module = self._run_tflx(leaves[0], module)
+                state = self._run_tflx(leaves[0], self._module(state, leaves))
             elif provider == LITERT:
-                module = self._run_litert(leaves, module)
+                state = self._run_litert(leaves, self._module(state, leaves))
             else:
-                module = self._run_tf(leaves, module)
-        return module
+                state = self._run_tf(leaves, state)
+        return self.final(state)
 
     def _run_tflx(self, lf: Leaf, module: ir.Module) -> ir.Module:
         from .plugin import PatternError
@@ -542,8 +590,7 @@ class Runner:
 
     def _run_litert(self, leaves: list[Leaf], module: ir.Module) -> ir.Module:
         text = pipeline_text(leaves)
-        ctx = module.context
-        with ctx:
+        with module.context:
             try:
                 pm = passmanager.PassManager.parse(text)
             except ValueError as e:  # a usage error, not a diagnostic about the input
@@ -561,16 +608,18 @@ class Runner:
                 raise PipelineFailure(diags_from_mlir_error(e), _failed_pass(str(e), leaves)) from None
         return module
 
-    def _run_tf(self, leaves: list[Leaf], module: ir.Module) -> ir.Module:
-        from .passes import legalize_shape_to_stablehlo as shape_pass
-        bad = sorted({op for op in _op_names(module) if op.startswith("tfl.")})
-        if bad:
-            raise PipelineFailure([Diag("error", f"TensorFlow passes cannot run on IR with tfl ops ({bad[0]}): "
-                                                 "TensorFlow's MLIR does not know the tfl dialect")],
-                                  leaves[0].name)
+    def _run_tf(self, leaves: list[Leaf], state) -> str:
+        if isinstance(state, ir.Module):
+            bad = sorted({op for op in _op_names(state) if op.startswith("tfl.")})
+            if bad:
+                raise PipelineFailure([Diag("error", f"TensorFlow passes cannot run on IR with tfl ops ({bad[0]}): "
+                                                     "TensorFlow's MLIR does not know the tfl dialect")],
+                                      leaves[0].name)
+            text = print_module(state, debug_info=True)
+        else:
+            text = state
         tf = cat.import_tensorflow()
         steps = [[lf] for lf in leaves] if self.printing.ir_after_all else [leaves]
-        text = print_module(module, debug_info=True)
         for step in steps:
             pipe = pipeline_text(step, wrap=False)
             try:
@@ -582,20 +631,8 @@ class Runner:
                 diags = diags_from_text(msg) or [Diag("error", msg.strip().splitlines()[0] if msg.strip() else
                                                       type(e).__name__)]
                 raise PipelineFailure(diags, _failed_pass(msg, step)) from None
-            if self.printing.ir_after_all:
-                shown = self._reparse(shape_pass.to_generic_form(text), module.context, step)
-                self._dump(f"TensorFlow: {step[0].text()}", shown)
-        return self._reparse(shape_pass.to_generic_form(text), module.context, leaves)
-
-    def _reparse(self, text: str, ctx: ir.Context, leaves: list[Leaf]) -> ir.Module:
-        with ctx:
-            try:
-                return ir.Module.parse(text)
-            except ir.MLIRError as e:
-                diags = diags_from_mlir_error(e)
-                for d in diags:
-                    d.message = f"cannot read TensorFlow's output back into the litert context: {d.message}"
-                raise PipelineFailure(diags, leaves[-1].name) from None
+            self._dump(f"TensorFlow: {step[0].text()}", text)
+        return text
 
 
 def _failed_pass(text: str, leaves: list[Leaf]) -> str | None:

@@ -170,9 +170,13 @@ def _mlir_start(tok: str) -> bool:
 _LOC_STDIN = re.compile(r'loc\("-":')
 
 
-def _render(module, args: Args, filename: str) -> str:
+def _render(result, args: Args, filename: str) -> str:
+    """The output text of a module (or of TF's text, when only TF could hold the IR)."""
     from ..mlir import print_module
-    text = print_module(module, debug_info=args.debug_info, generic=args.generic)
+    if isinstance(result, str):
+        text = result
+    else:
+        text = print_module(result, debug_info=args.debug_info, generic=args.generic)
     if args.debug_info and filename != "-":
         name = filename.replace("\\", "\\\\").replace('"', '\\"')
         text = _LOC_STDIN.sub(lambda _: f'loc("{name}":', text)
@@ -183,7 +187,7 @@ def _process_chunk(chunk, leaves, args: Args, filename: str):
     """-> (output text or None, verification problems, user error or None)."""
     from .. import opt_driver as od
     from ..errors import TflxError
-    from ..mlir import ir, new_context
+    from ..mlir import new_context
 
     ctx = new_context()
     if args.ir_after_all:
@@ -192,14 +196,8 @@ def _process_chunk(chunk, leaves, args: Args, filename: str):
     handler = ctx.attach_diagnostic_handler(collector)
     output, error = None, None
     try:
-        with ctx:
-            try:
-                module = ir.Module.parse(chunk.text)
-            except ir.MLIRError as e:
-                raise od.PipelineFailure(od.diags_from_mlir_error(e), what="parse") from None
-        runner = od.Runner(leaves, od.PrintOptions(args.debug_info, args.generic, args.ir_after_all), collector)
-        module = runner.run(module)
-        output = _render(module, args, filename)
+        runner = od.Runner(leaves, od.PrintOptions(args.debug_info, args.generic, args.ir_after_all), collector, ctx)
+        output = _render(runner.run(chunk.text), args, filename)
         if collector.errors:
             output = None
             error = TflxError(f"{collector.errors} error{'s' if collector.errors > 1 else ''} reported "
