@@ -267,8 +267,10 @@ def _run_candidate(text: str, pipeline: str, plugins: list[str], workdir: str) -
             rc = _call(tflx_main._main, argv)
     else:
         from .cli import opt as opt_cli
+        from . import plugins as loader
+        for p in plugins:  # their passes become known to tflx-opt by registering
+            loader.load(p)
         argv = [path, f"--pass-pipeline={pipeline}", "-o", os.path.join(workdir, "out.mlir")]
-        argv = [f"--plugin={p}" for p in plugins] + argv
         with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
             rc = _call(opt_cli._main, argv)
     return Outcome(rc != 0, err.getvalue().strip())
@@ -398,7 +400,7 @@ class Reducer:
         self.text = text
         self.pipeline = pipeline
         self.regex = re.compile(error)
-        self.plugins = list(plugins)
+        self.plugins = [os.path.abspath(p) if os.path.isfile(p) else p for p in plugins]
         self.worker = Worker(timeout)
         self.tests = 0
         self.ctx = new_context()

@@ -95,8 +95,7 @@ class FailureRecorder:
 
 
 def _tool(name: str, module: str) -> list[str]:
-    exe = shutil.which(name)
-    return [exe] if exe else [sys.executable, "-m", module]
+    return [name] if shutil.which(name) else [sys.executable, "-m", module]
 
 
 def _parse(text: str):
@@ -224,10 +223,14 @@ def _command(rep: FailureReport, repro: str, out_dir: str) -> list[str]:
         is_builtin = cls is not None and cls.__module__.startswith("tflx.passes")
         if is_builtin or not rep._plugins:
             return _tool("tflx-opt", "tflx.cli.opt") + [repro, f"-{rep.pass_name}"]
+        plugin_paths = [os.path.abspath(p) if os.path.exists(p) else p for p in rep._plugins]
+        from .cli import opt as opt_cli
+        if "plugin" in getattr(opt_cli, "_VALUE_OPTS", ()):  # tflx-opt --plugin=...
+            return (_tool("tflx-opt", "tflx.cli.opt") + [f"--plugin={p}" for p in plugin_paths]
+                    + [repro, f"-{rep.pass_name}"])
         code = ("import sys, tflx.plugins as p; [p.load(x) for x in sys.argv[1].split(',')]; "
                 "from tflx.cli.opt import main; sys.exit(main(sys.argv[2:]))")
-        return [sys.executable, "-c", code, ",".join(os.path.abspath(p) if os.path.exists(p) else p
-                                                  for p in rep._plugins), repro, f"-{rep.pass_name}"]
+        return [sys.executable, "-c", code, ",".join(plugin_paths), repro, f"-{rep.pass_name}"]
     out = os.path.join(out_dir, "repro-out.tflite" if rep.stage == "flatbuffer" else "repro-out.mlir")
     argv = _tool("tflx", "tflx.cli.main") + ["convert", "--resume-from", repro, "--stop-after", rep.stage,
                                              "-o", out]
