@@ -619,6 +619,12 @@ class Runner:
         else:
             text = state
         tf = cat.import_tensorflow()
+        if not isinstance(state, ir.Module):  # the user's input: report syntax errors as such
+            try:
+                tf.mlir.experimental.run_pass_pipeline(text, "", show_debug_info=False)
+            except Exception as e:  # noqa: BLE001
+                raise PipelineFailure(diags_from_text(str(e)) or [Diag("error", str(e).strip())],
+                                      what="parse") from None
         steps = [[lf] for lf in leaves] if self.printing.ir_after_all else [leaves]
         for step in steps:
             pipe = pipeline_text(step, wrap=False)
