@@ -5,18 +5,21 @@ first) and reach the stablehlo stage as `stablehlo.custom_call @mhlo.topk`. The 
 turns that into TOPK_V2 only when both results are used; a values-only sort becomes
 STABLEHLO_SORT, which ai-edge-litert 2.3.0 cannot run ("Didn't find op for builtin opcode
 'STABLEHLO_SORT'"). JAX emits `stablehlo.sort` directly. This pass, at the stablehlo stage
-(where `tfl.*` ops can be created), rewrites
+(where `tfl.*` ops can be created; the TF stage only holds TF ops), rewrites
 
 * `stablehlo.custom_call @mhlo.topk` (any k <= n, `largest` true or false) -> TOPK_V2;
-* `stablehlo.sort` of one operand, or of (values, iota along the sorted dim) as argsort emits,
-  whose comparator is a bare `compare GT|LT` (any compare type) of the two value arguments,
-  along any dim (other dims are transposed last and back) -> TOPK_V2 with k = n.
+* `stablehlo.sort` along any dim (other dims are transposed last and back) whose comparator is
+  one `compare GT|GE|LT|LE` of the first operand's two arguments -- bare, or behind JAX's
+  NaN/-0 canonicalizing selects -- -> TOPK_V2 with k = n. Further operands are payloads: an
+  iota along the dim (argsort) is TOPK_V2's indices, anything else is GATHERed by them.
 
 Smallest-first: float values are negated around TOPK_V2 (exact); integers are mapped with
-x -> ~x (BITWISE_XOR with -1, an order-reversing bijection without overflow); a values-only
-ascending sort instead takes TOPK_V2 and REVERSE_V2 (exact for every dtype). Equal values come
-out lowest index first, as with a stable sort and with TF's TopKV2. NaNs are not ordered like
-TOTALORDER comparisons order them.
+x -> ~x (BITWISE_XOR with all ones; -x - 1 for int64), an order-reversing bijection without
+overflow; a values-only ascending full sort takes TOPK_V2 then REVERSE_V2 (exact for every
+dtype). Equal keys come out lowest index first, as with a stable sort and TF's TopKV2, so the
+results are bit-identical to TF / JAX for finite inputs (tested with ties, INT_MIN/INT_MAX).
+Not ordered like TOTALORDER: NaNs, and -0 vs +0 (equal here). Types: f32, i8, i32, i64, ui8
+(TOPK_V2's); f16/bf16 keys, dynamic shapes and unsigned compares of signless ints are left alone.
 """
 from __future__ import annotations
 
