@@ -3,10 +3,13 @@
 `tf-stablehlo` emits `shape.*` ops for dynamic dims (a dynamic batch, say). TF's context has
 the `shape` dialect, litert-converter's does not, and TF does not register upstream's
 `shape-legalize-to-stablehlo`. So: TF runs `remove-shape-constraints,canonicalize`, which
-leaves only `shape.const_shape`, `shape.shape_of` and `shape.broadcast`; `to_generic_form`
-rewrites their one-line custom syntax into the generic form (unregistered ops parse there);
-this pass then lowers them to StableHLO integer tensors, which `dynamic_broadcast_in_dim`
-and friends accept as shape operands.
+leaves `shape.const_shape`, `shape_of`, `broadcast`, `split_at`, `concat` and
+`to_extent_tensor` (batched matmuls, reshapes); `to_generic_form` rewrites their one-line
+custom syntax into the generic form (unregistered ops and `!shape.shape` parse there); this
+pass then lowers them to 1-D i64 StableHLO tensors, which `dynamic_broadcast_in_dim` and
+friends accept as shape operands. `arith.index_cast`s of those shapes become `stablehlo.convert`.
+Rules whose operands are not lowered yet do not match; the greedy driver retries them when
+their operands change.
 """
 from __future__ import annotations
 
@@ -19,17 +22,55 @@ from tflx import builder as b
 from tflx.mlir import ir
 from tflx.plugin import PatternPass, register_pass, rewrite
 
-_CONST_SHAPE = re.compile(r"(%[\w#]+) = shape\.const_shape \[([^\]]*)\] : (tensor<\d+xindex>)")
-_SHAPE_OF = re.compile(r"(%[\w#]+) = shape\.shape_of (%[\w#]+) : (.+?) -> (tensor<\d+xindex>)")
-_BROADCAST = re.compile(r"(%[\w#]+) = shape\.broadcast (%[\w#]+), (%[\w#]+) : (tensor<\d+xindex>), (tensor<\d+xindex>) -> (tensor<\d+xindex>)")
+_SHAPE_T = r"(?:tensor<\d+xindex>|!shape\.shape)"
+_V = r"%[\w#-]+"
+_CONST_SHAPE = re.compile(rf"({_V}) = shape\.const_shape \[([^\]]*)\] : ({_SHAPE_T})")
+_SHAPE_OF = re.compile(rf"({_V}) = shape\.shape_of ({_V}) : (.+?) -> ({_SHAPE_T})")
+_BROADCAST = re.compile(rf"({_V}) = shape\.broadcast ({_V}), ({_V}) : ({_SHAPE_T}), ({_SHAPE_T}) -> ({_SHAPE_T})")
+_CONCAT = re.compile(rf"({_V}) = shape\.concat ({_V}), ({_V}) : ({_SHAPE_T}), ({_SHAPE_T}) -> ({_SHAPE_T})")
+_TO_EXTENT = re.compile(rf"({_V}) = shape\.to_extent_tensor ({_V}) : ({_SHAPE_T}) -> (tensor<\d+xindex>)")
 _ANY_SHAPE_OP = re.compile(r"= shape\.([a-z_]+)")
 
 
+def _const_shape(m) -> str:
+    n = len([d for d in m[2].split(",") if d.strip()])
+    return (f'{m[1]} = "shape.const_shape"() {{shape = dense<[{m[2]}]> : tensor<{n}xindex>}}'
+            f' : () -> {m[3]}' if n else f'{m[1]} = "shape.const_shape"() {{shape = dense<> : tensor<0xindex>}} : () -> {m[3]}')
+
+
 def to_generic_form(text: str) -> str:
-    text = _CONST_SHAPE.sub(lambda m: f'{m[1]} = "shape.const_shape"() {{shape = dense<[{m[2]}]> : {m[3]}}} : () -> {m[3]}', text)
+    text = _CONST_SHAPE.sub(_const_shape, text)
     text = _SHAPE_OF.sub(lambda m: f'{m[1]} = "shape.shape_of"({m[2]}) : ({m[3]}) -> {m[4]}', text)
     text = _BROADCAST.sub(lambda m: f'{m[1]} = "shape.broadcast"({m[2]}, {m[3]}) : ({m[4]}, {m[5]}) -> {m[6]}', text)
+    text = _CONCAT.sub(lambda m: f'{m[1]} = "shape.concat"({m[2]}, {m[3]}) : ({m[4]}, {m[5]}) -> {m[6]}', text)
+    text = _TO_EXTENT.sub(lambda m: f'{m[1]} = "shape.to_extent_tensor"({m[2]}) : ({m[3]}) -> {m[4]}', text)
     return text
+
+
+def _lowered_length(v: ir.Value) -> int | None:
+    """Length of a shape value once lowered to tensor<Nxi64>; None while it is not."""
+    t = v.type
+    if not isinstance(t, ir.RankedTensorType):
+        return None
+    if t.rank != 1 or ir.ShapedType.is_dynamic_size(t.shape[0]):
+        return None
+    if not isinstance(t.element_type, ir.IntegerType) or t.element_type.width != 64:
+        return None
+    return t.shape[0]
+
+
+def _index_constant(v: ir.Value) -> int | None:
+    owner = v.owner
+    if isinstance(owner, (ir.Operation, ir.OpView)) and owner.operation.name == "arith.constant":
+        return ir.IntegerAttr(owner.operation.attributes["value"]).value
+    return None
+
+
+def _slice(v: ir.Value, start: int, stop: int) -> ir.Value:
+    return b.op("stablehlo.slice", [v], [b.tensor([stop - start], "int64")],
+                {"start_indices": ir.DenseI64ArrayAttr.get([start]),
+                 "limit_indices": ir.DenseI64ArrayAttr.get([stop]),
+                 "strides": ir.DenseI64ArrayAttr.get([1])}).result
 
 
 def remaining_shape_ops(text: str) -> list[str]:
@@ -65,7 +106,7 @@ class LegalizeShapeToStablehlo(PatternPass):
     @rewrite("shape.shape_of")
     def shape_of(self, op, rewriter):
         x = op.operands[0]
-        if not isinstance(x.type, ir.RankedTensorType) and not ir.RankedTensorType.isinstance(x.type):
+        if not isinstance(x.type, ir.RankedTensorType):
             return True  # unranked: nothing static to say
         dims = b.shape_of(x)
         with rewriter.ip, op.location:
@@ -87,7 +128,9 @@ class LegalizeShapeToStablehlo(PatternPass):
     def broadcast(self, op, rewriter):
         # NumPy broadcasting of two extents: right-align, then take the other side where one is 1.
         lhs, rhs = op.operands
-        ranks = [ir.RankedTensorType(v.type).shape[0] for v in (lhs, rhs)]
+        ranks = [_lowered_length(v) for v in (lhs, rhs)]
+        if None in ranks:
+            return True
         n = max(ranks)
         with rewriter.ip, op.location:
             lhs, rhs = [v if r == n else _concat([_i64_const([1] * (n - r)), v], n)
@@ -95,3 +138,39 @@ class LegalizeShapeToStablehlo(PatternPass):
             is_one = b.op("stablehlo.compare", [lhs, _i64_const([1] * n)], [b.tensor([n], "bool")],
                           {"comparison_direction": "#stablehlo<comparison_direction EQ>"}).result
             rewriter.replace_op(op, [b.op("stablehlo.select", [is_one, rhs, lhs], [b.tensor([n], "int64")]).result])
+
+    @rewrite("shape.split_at")
+    def split_at(self, op, rewriter):
+        shape, index = op.operands
+        n, k = _lowered_length(shape), _index_constant(index)
+        if n is None or k is None:
+            return True
+        k = k + n if k < 0 else k
+        if not 0 <= k <= n:
+            return True
+        with rewriter.ip, op.location:
+            rewriter.replace_op(op, [_slice(shape, 0, k), _slice(shape, k, n)])
+
+    @rewrite("shape.concat")
+    def concat(self, op, rewriter):
+        lengths = [_lowered_length(v) for v in op.operands]
+        if None in lengths:
+            return True
+        with rewriter.ip, op.location:
+            parts = [v for v, n in zip(op.operands, lengths) if n]
+            out = _concat(parts, sum(lengths)) if parts else _i64_const([])
+            rewriter.replace_op(op, [out])
+
+    @rewrite("shape.to_extent_tensor")
+    def to_extent_tensor(self, op, rewriter):
+        if _lowered_length(op.operands[0]) is None:
+            return True
+        rewriter.replace_op(op, [op.operands[0]])
+
+    @rewrite("arith.index_cast")
+    def index_cast(self, op, rewriter):
+        # Only casts of shapes this pass lowered: their operand became tensor<Nxi64>.
+        if _lowered_length(op.operands[0]) is None or not isinstance(op.result.type, ir.RankedTensorType):
+            return True
+        with rewriter.ip, op.location:
+            rewriter.replace_op(op, [b.op("stablehlo.convert", [op.operands[0]], [op.result.type]).result])

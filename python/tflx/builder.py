@@ -107,9 +107,7 @@ def attr(v) -> ir.Attribute:
 
 
 def is_float(value: ir.Value) -> bool:
-    et = element_type_of(value)
-    return any(isinstance(et, t) or (hasattr(t, "isinstance") and t.isinstance(et))
-               for t in (ir.F32Type, ir.F16Type, ir.F64Type, ir.BF16Type))
+    return isinstance(element_type_of(value), ir.FloatType)
 
 
 def _attr(v) -> ir.Attribute:

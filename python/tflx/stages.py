@@ -119,11 +119,17 @@ def lower_to_stablehlo(tf_module: ir.Module, ctx: ir.Context) -> ir.Module:
     out = shape_pass.to_generic_form(out)
     module = parse_module(out, ctx, stage="stablehlo", what="tf-stablehlo output")
     with ctx:
-        shape_pass.LegalizeShapeToStablehlo().run(module)
-    left = sorted({op.name for op in walk_ops(module) if op.name.startswith("shape.")})
+        try:
+            shape_pass.LegalizeShapeToStablehlo().run(module)
+        except Exception as e:  # noqa: BLE001 - a bug of ours, but still one line for the user
+            cause = getattr(e, "cause", e)
+            raise TflxError(f"internal error: {type(cause).__name__}: {cause}", stage="stablehlo",
+                            pass_name="legalize-shape-to-stablehlo", op=getattr(e, "op_name", None)) from None
+    left = sorted({op.name for op in walk_ops(module) if op.name.startswith(("shape.", "tensor."))})
     if left:
-        raise TflxError(f"shape ops left after legalization: {', '.join(left)}", stage="stablehlo",
+        raise TflxError(f"dynamic-shape ops left after legalization: {', '.join(left)}", stage="stablehlo",
                         pass_name="legalize-shape-to-stablehlo", op=left[0])
+    verify(module, stage="stablehlo", pass_name="legalize-shape-to-stablehlo")
     return module
 
 

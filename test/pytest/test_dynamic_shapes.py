@@ -1,0 +1,61 @@
+"""Dynamic batch beyond plain CNNs: run-time reshapes, batched matmuls, average pools."""
+import numpy as np
+import pytest
+
+from conftest import run_signature
+
+
+def _check(fn, make_input, batches=(1, 3), atol=1e-5):
+    import tflx
+    r = tflx.convert(fn)
+    for batch in batches:
+        x = make_input(batch)
+        out = run_signature(r.flatbuffer, x=x)["output_0"]
+        ref = fn(x).numpy()
+        assert out.shape == ref.shape
+        np.testing.assert_allclose(out, ref, atol=atol)
+    return r
+
+
+def test_flatten_with_runtime_batch(tf):
+    """tf.shape(x)[0] in a reshape: shape_of + index_cast reach the stablehlo stage."""
+    @tf.function(input_signature=[tf.TensorSpec([None, 2, 3], tf.float32, name="x")])
+    def flatten(x):
+        return tf.reshape(x, [tf.shape(x)[0], 6]) * 2.0
+
+    _check(flatten, lambda n: np.arange(n * 6, dtype=np.float32).reshape(n, 2, 3))
+
+
+def test_batched_matmul_with_dynamic_batch(tf):
+    """A Dense on a 3-D input: split_at / concat / to_extent_tensor shape ops."""
+    w = np.random.RandomState(0).randn(4, 5).astype(np.float32)
+
+    @tf.function(input_signature=[tf.TensorSpec([None, 3, 4], tf.float32, name="x")])
+    def matmul3d(x):
+        return tf.matmul(x, w)
+
+    _check(matmul3d, lambda n: np.random.RandomState(n).randn(n, 3, 4).astype(np.float32))
+
+
+def test_avg_pool_with_dynamic_batch_is_one_builtin(tf):
+    @tf.function(input_signature=[tf.TensorSpec([None, 4, 4, 2], tf.float32, name="x")])
+    def pool(x):
+        return tf.nn.avg_pool2d(x, 2, 2, "VALID")
+
+    r = _check(pool, lambda n: np.random.RandomState(n).randn(n, 4, 4, 2).astype(np.float32))
+    assert r.op_histogram() == {"AVERAGE_POOL_2D": 1}
+
+
+def test_same_padded_avg_pool_with_dynamic_batch_fails_clearly(tf):
+    """tf-stablehlo (TF 2.21) cannot lower a SAME AvgPool with a dynamic batch: it builds a
+    dynamically shaped divisor constant. Until a pass handles it, the error must say so."""
+    import tflx
+
+    @tf.function(input_signature=[tf.TensorSpec([None, 5, 5, 1], tf.float32, name="x")])
+    def pool(x):
+        return tf.nn.avg_pool2d(x, 2, 2, "SAME")
+
+    with pytest.raises(tflx.TflxError) as e:
+        tflx.convert(pool)
+    msg = e.value.one_line()
+    assert "stage 'stablehlo'" in msg and "pass 'tf-stablehlo'" in msg and "statically shaped" in msg
