@@ -385,6 +385,9 @@ class CustomOp:
         self.declared_at = declared_at
         self.pattern: _Node | None = None
         self.tf_name: str | None = None  # the TF op this declaration matches by name
+        # Between the source pass (stage tf) and the lowering (stage stablehlo) the op is
+        # `tf.NAME`, which tf-stablehlo leaves alone.
+        self.intermediate = "tf." + re.sub(r"[^A-Za-z0-9_]", "_", name)
         self.passes: list[type] = []
         self.__doc__ = getattr(reference, "__doc__", None)
 
@@ -683,8 +686,12 @@ def _make_passes(op: CustomOp, module: str) -> None:
 
     from .plugin import PatternPass, register_pass
 
-    source_desc = (f"pattern {op.source} -> tf.{op.name}" if op.pattern is not None
-                   else f"tf.{op.tf_name}: result types from the shape rule")
+    if op.pattern is not None:
+        source_desc = f"pattern {op.source} -> {op.intermediate}"
+    elif f"tf.{op.tf_name}" != op.intermediate:
+        source_desc = f"tf.{op.tf_name} -> {op.intermediate}"
+    else:
+        source_desc = f"{op.intermediate}: result types from the shape rule"
 
     class SourcePass(PatternPass):
         name = f"custom-op-{op.name}"
@@ -696,17 +703,18 @@ def _make_passes(op: CustomOp, module: str) -> None:
             if op.pattern is not None:
                 yield op.pattern.op, 1, self._rewrite_pattern
             else:
-                yield f"tf.{op.tf_name}", 1, self._refine
+                yield f"tf.{op.tf_name}", 1, self._from_tf_op
 
         def run(self, module_):
             object.__setattr__(self, "_refined", [0])
+            _precheck(op, module_, op.pattern.op if op.pattern is not None else f"tf.{op.tf_name}")
             n = super().run(module_)
             if self._refined[0]:
                 _tf_shape_inference(module_)
             return n
 
-        def _refine(self, mop, rewriter):
-            return _refine_types(op, mop, rewriter, self._refined)
+        def _from_tf_op(self, mop, rewriter):
+            return _from_tf_op(op, mop, rewriter, self._refined)
 
         def _rewrite_pattern(self, mop, rewriter):
             return _rewrite_pattern(op, mop, rewriter)
@@ -714,19 +722,20 @@ def _make_passes(op: CustomOp, module: str) -> None:
     class LowerPass(PatternPass):
         name = f"custom-op-{op.name}-lower"
         stage = "stablehlo"
-        description = f"custom op {op.name}: tf.{op.tf_name or op.name} -> tfl.custom or stablehlo.composite"
+        description = f"custom op {op.name}: {op.intermediate} -> tfl.custom or stablehlo.composite"
         custom_op = op
 
         def rules(self):
-            yield f"tf.{op.tf_name or op.name}", 1, self._lower
+            yield op.intermediate, 1, self._lower
 
         def run(self, module_):
             object.__setattr__(self, "_module", module_)
             object.__setattr__(self, "_decomps", {})
+            _precheck(op, module_, op.intermediate)
             if self.lowering == "composite":  # decompositions named in program order
                 from .mlir import walk_ops
                 for mop in walk_ops(module_):
-                    if mop.name == f"tf.{op.tf_name or op.name}":
+                    if mop.name == op.intermediate:
                         _decomposition_for(op, mop, module_, self._decomps)
             return super().run(module_)
 
@@ -743,6 +752,20 @@ def _make_passes(op: CustomOp, module: str) -> None:
     SourcePass = register_pass(dc.dataclass(frozen=True)(SourcePass))
     LowerPass = register_pass(dc.dataclass(frozen=True)(LowerPass))
     op.passes = [SourcePass, LowerPass]
+
+
+def _precheck(op: CustomOp, module, op_name: str) -> None:
+    """Errors found before the rewrite driver runs come out as they are (not as a failed rule):
+    a name TF would lower itself, attribute values of the wrong type."""
+    from .mlir import walk_ops
+    found = [m for m in walk_ops(module) if m.name == op_name]
+    if not found:
+        return
+    if op.pattern is not None or op_name != op.intermediate:
+        _check_name_free(op)
+    if op.pattern is None:
+        for m in found:
+            _op_attr_values(op, m)
 
 
 def _check_ranked(op: CustomOp, value, what: str):
@@ -780,40 +803,51 @@ def _loc(mop) -> str:
     return user_source_line(text) or text[:80]
 
 
-def _refine_types(op: CustomOp, mop, rewriter, refined: list):
+def _from_tf_op(op: CustomOp, mop, rewriter, refined: list):
+    """tf.SOURCE -> tf.NAME with the declared attributes; result types from the shape rule where
+    TF left them unknown (an op TF has no shape function for is imported unranked)."""
     from .mlir import ir
     from .builder import tensor
     results = list(mop.results)
     if len(results) != len(op.outputs) or len(mop.operands) != len(op.inputs):
-        raise TflxError(f"{op.where}: tf.{op.tf_name} has {len(mop.operands)} operand(s) and {len(results)} "
+        raise TflxError(f"{op.where}: {mop.name} has {len(mop.operands)} operand(s) and {len(results)} "
                         f"result(s); declared {len(op.inputs)} and {len(op.outputs)}", op=mop.name,
                         location=_loc(mop))
     in_types = []
-    for i, (v, (iname, dt)) in enumerate(zip(mop.operands, op.inputs)):
+    for v, (iname, dt) in zip(mop.operands, op.inputs):
         t = v.type
         if isinstance(t, ir.ShapedType) and _element_dtype(t) not in (None, dt):
             raise TflxError(f"{op.where}: input '{iname}' is {t}, declared {dt}", op=mop.name, location=_loc(mop))
         in_types.append(t)
-    if any(not isinstance(t, ir.RankedTensorType) for t in in_types):
-        return True  # the rule needs ranks; TF shape inference may give them on a later run
+    renamed = mop.name != op.intermediate
     attrs = _op_attr_values(op, mop)
-    shapes = op.output_shapes([_tensor_shape(t) for t in in_types], attrs)
-    with mop.location:
-        new_types = [tensor([ir.ShapedType.get_dynamic_size() if d is None else d for d in s], dt)
-                     for s, (_, dt) in zip(shapes, op.outputs)]
-    if all(str(r.type) == str(t) for r, t in zip(results, new_types)):
+    new_types = [r.type for r in results]
+    if all(isinstance(t, ir.RankedTensorType) for t in in_types):
+        shapes = op.output_shapes([_tensor_shape(t) for t in in_types], attrs)
+        with mop.location:
+            new_types = [tensor([ir.ShapedType.get_dynamic_size() if d is None else d for d in s], dt)
+                         for s, (_, dt) in zip(shapes, op.outputs)]
+        for r, t in zip(results, new_types):
+            old = r.type
+            if isinstance(old, ir.RankedTensorType) and list(old.shape) != list(t.shape) and \
+                    not any(ir.ShapedType.is_dynamic_size(d) for d in old.shape):
+                raise TflxError(f"{op.where}: the shape rule gives {t} but the model says {old}", op=mop.name,
+                                location=_loc(mop))
+    same_types = all(str(r.type) == str(t) for r, t in zip(results, new_types))
+    if same_types and not renamed:
         return True
-    for r, t in zip(results, new_types):
-        old = r.type
-        if isinstance(old, ir.RankedTensorType) and list(old.shape) != list(t.shape) and \
-                not any(ir.ShapedType.is_dynamic_size(d) for d in old.shape):
-            raise TflxError(f"{op.where}: the shape rule gives {t} but the model says {old}", op=mop.name,
-                            location=_loc(mop))
+    if renamed:
+        _check_name_free(op)
     with rewriter.ip, mop.location:
-        new = ir.Operation.create(mop.name, results=new_types, operands=list(mop.operands),
-                                  attributes={k: mop.attributes[k] for k in mop.attributes})
+        if renamed:
+            attributes = {a.name: _py_to_attr(attrs[a.name], a.kind) for a in op.attrs}
+        else:
+            attributes = {k: mop.attributes[k] for k in mop.attributes}
+        new = ir.Operation.create(op.intermediate, results=new_types, operands=list(mop.operands),
+                                  attributes=attributes)
     rewriter.replace_op(mop, list(new.results))
-    refined[0] += 1
+    if not same_types:
+        refined[0] += 1
     return False
 
 
@@ -837,21 +871,22 @@ def _rewrite_pattern(op: CustomOp, mop, rewriter):
     _check_name_free(op)
     with rewriter.ip, mop.location:
         attributes = {a.name: _py_to_attr(values[a.name], a.kind) for a in op.attrs}
-        new = ir.Operation.create(f"tf.{op.name}", results=[r.type for r in results], operands=inputs,
+        new = ir.Operation.create(op.intermediate, results=[r.type for r in results], operands=inputs,
                                   attributes=attributes)
     rewriter.replace_op(mop, list(new.results))
     return False
 
 
 def _check_name_free(op: CustomOp) -> None:
-    """A pattern's result is `tf.NAME`; a real TF op of that name would be lowered by TF instead."""
+    """Until lowered the op is `tf.NAME`: a TF op of that name would be lowered by TF instead."""
     if getattr(op, "_name_checked", False):
         return
     from tensorflow.python.framework import op_def_registry
-    if op_def_registry.get(op.name) is not None and not any(
-            d.tf_name == op.name and d.opdef_text for d in _DECLARED.values()):
-        raise TflxError(f"{op.where}: '{op.name}' is also a TensorFlow op; a pattern's custom op needs a name TF "
-                        "does not use", location=op.declared_at)
+    name = op.intermediate[3:]
+    if op_def_registry.get(name) is not None and not any(
+            d.tf_name == name and d.opdef_text for d in _DECLARED.values()):
+        raise TflxError(f"{op.where}: '{name}' is also a TensorFlow op, which TF would lower itself; give the "
+                        "custom op a name TensorFlow does not use", location=op.declared_at)
     op._name_checked = True
 
 
