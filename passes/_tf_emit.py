@@ -3,7 +3,8 @@
 Every helper creates `tf.*` ops at the current insertion point (inside `with rewriter.ip,
 op.location:`) and infers the static result shape itself, so the decompositions read like the
 math. Only ops `tf-stablehlo` and the TFL legalizer turn into plain TFLite builtins are used:
-Slice, Reshape, ConcatV2, elementwise arithmetic, Abs, Sqrt, ArgMax, Equal, SelectV2, Cast, Sum.
+Slice, Reshape, ConcatV2, elementwise arithmetic, Abs, Sqrt, ArgMax, OneHot, Equal, Greater,
+SelectV2, Cast, Sum, Prod (plus GatherV2, BroadcastTo, BatchMatMulV2 emitted by the passes).
 """
 from __future__ import annotations
 

@@ -10,7 +10,8 @@ the TF ops emitted here are lowered by the normal route). Two methods, float32 o
   Measured max relative error on 1000 random well-conditioned matrices (singular values in
   [1, 30], random scale) vs float64 numpy: 6.1e-7 (n=2), 3.1e-6..9.1e-6 (n=3), 3.1e-6..5.7e-6
   (n=4), where TF's own float32 result has 1.4e-6..1.6e-6 (n=3) and 2.1e-6..2.7e-6 (n=4): so by
-  default Leibniz only for n=2. `leibniz_max_n=3` or `4` trades that accuracy for 8 ops.
+  default Leibniz only for n=2. `leibniz_max_n=3` or `4` trades that accuracy for 8 ops
+  (larger values are capped at 4: n! terms).
 * larger n up to `max_n` (default 16): LU decomposition with partial pivoting, fully unrolled
   (see `det_lu`): per step ABS, ARG_MAX over the candidates, a one-hot (ONE_HOT) read of the
   pivot (SELECT + SUM, exact), DIV, MUL, SUB; det = sign · REDUCE_PROD(pivots), the sign from the
@@ -113,7 +114,7 @@ class DecomposeMatrixDeterminant(PatternPass):
         with rewriter.ip, op.location:
             tf = Tf()
             a = op.operands[0]
-            if n <= self.leibniz_max_n:
+            if n <= min(self.leibniz_max_n, 4):
                 det = det_leibniz(tf, a, nb, n)
             else:
                 det = det_lu(tf, tf.reshape(a, [nb, n, n]), n)
