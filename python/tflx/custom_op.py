@@ -1049,6 +1049,8 @@ def set_custom_op_versions(model: bytes, versions: dict[str, int] | None = None)
     (default: every declared op whose version is not 1) into the OperatorCode table."""
     if versions is None:
         versions = {n: d.version for n, d in _DECLARED.items() if d.version != 1}
+    if not versions:
+        return model
     uses = {u.code for u in custom_ops_in(model)}
     todo = {k: v for k, v in versions.items() if k in uses}
     if not todo:

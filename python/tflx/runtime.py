@@ -175,12 +175,17 @@ def make_interpreter(model, custom_op_libs=(), runtime: str = "auto"):
 
 
 def _interpreter_error(e: BaseException, what: str, libs) -> TflxError:
-    text = " ".join(str(e).split())
+    text = "; ".join(" ".join(line.split()) for line in str(e).splitlines() if line.strip())
     import re
     m = re.search(r"unresolved custom op: ([^\s.,]+)", text)
     if m:
         return _missing_error([(m.group(1), 1)], libs, what)
     return TflxError(f"the interpreter rejected {what}: {text}")
+
+
+def _run_error(e: BaseException) -> TflxError:
+    text = "; ".join(" ".join(line.split()) for line in str(e).splitlines() if line.strip())
+    return TflxError(f"running the model failed: {text}")
 
 
 def _inputs(inputs, names: list[str], details: dict) -> dict:
@@ -206,6 +211,12 @@ def _inputs(inputs, names: list[str], details: dict) -> dict:
             if not np.can_cast(a.dtype, want, casting="same_kind"):
                 raise TflxError(f"input '{n}' is {a.dtype}, the model takes {want}")
             a = a.astype(want)
+        sig = details[n].get("shape_signature")
+        sig = [int(d) for d in (details[n]["shape"] if sig is None or len(sig) == 0 and len(details[n]["shape"])
+                                else sig)]
+        if len(sig) != a.ndim or any(d >= 0 and d != g for d, g in zip(sig, a.shape)):
+            # TFLite kernels trust shapes: a wrong one can read past the input's buffer.
+            raise TflxError(f"input '{n}' has shape {list(a.shape)}, the model takes {sig} (-1: any size)")
         out[n] = a
     return out
 
@@ -225,7 +236,7 @@ def run(model, inputs, *, custom_op_libs=(), signature: str | None = None, runti
         try:
             out = runner(**feed)
         except (ValueError, RuntimeError) as e:
-            raise TflxError(f"running the model failed: {' '.join(str(e).split())}") from None
+            raise _run_error(e) from None
         return {k: np.array(v) for k, v in out.items()}
     if signature:
         raise TflxError("the model has no signatures; run it without --signature")
@@ -241,5 +252,5 @@ def run(model, inputs, *, custom_op_libs=(), signature: str | None = None, runti
     try:
         interp.invoke()
     except (ValueError, RuntimeError) as e:
-        raise TflxError(f"running the model failed: {' '.join(str(e).split())}") from None
+        raise _run_error(e) from None
     return {d["name"]: np.array(interp.get_tensor(d["index"])) for d in interp.get_output_details()}

@@ -154,8 +154,20 @@ def test_kernel_rejects_options_without_required_attribute(example, converted, k
     import tflx.runtime
     from tflx.errors import TflxError
     fb = _with_options(converted["custom"], "TflxScaledTanh", bytes(flexbuffers.Dumps({"beta": 1.0})))
-    with pytest.raises(TflxError, match="TflxScaledTanh"):
+    with pytest.raises(TflxError, match="TflxScaledTanh: custom options have no number 'alpha'; "):
         tflx.runtime.run(fb, example.inputs(), custom_op_libs=[kernel_lib])
+
+
+def test_inputs_are_checked_against_the_signature(example, converted, kernel_lib):
+    """A wrong input shape is an error, not a kernel reading past the buffer."""
+    import tflx.runtime
+    from tflx.errors import TflxError
+    with pytest.raises(TflxError, match=r"input 'x' has shape \[2, 3\], the model takes \[-1, 8\]"):
+        tflx.runtime.run(converted["custom"], {"x": np.zeros((2, 3), np.float32)}, custom_op_libs=[kernel_lib])
+    with pytest.raises(TflxError, match=r"the model takes \['x'\]; missing \['x'\], unknown \['y'\]"):
+        tflx.runtime.run(converted["custom"], {"y": np.zeros((2, 8), np.float32)}, custom_op_libs=[kernel_lib])
+    got = tflx.runtime.run(converted["custom"], {"x": np.zeros((2, 8))}, custom_op_libs=[kernel_lib])  # float64 in
+    assert got["y"].dtype == np.float32 and got["y"].shape == (2, 16)
 
 
 def test_bad_library_errors(tmp_path):

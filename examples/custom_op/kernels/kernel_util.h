@@ -24,19 +24,19 @@ static inline size_t tflx_num_elements(const TfLiteIntArray* dims) {
  * which also catches a TfLiteTensor layout that does not match the runtime's. */
 static inline TfLiteStatus tflx_prepare_unary_float(TfLiteContext* context, TfLiteNode* node, const char* op) {
   if (node->inputs->size != 1 || node->outputs->size != 1) {
-    context->ReportError(context, "%s: expected 1 input and 1 output, got %d and %d", op, node->inputs->size,
+    context->ReportError(context, "%s: expected 1 input and 1 output, got %d and %d\n", op, node->inputs->size,
                          node->outputs->size);
     return kTfLiteError;
   }
   TfLiteTensor* in = tflx_input(context, node, 0);
   TfLiteTensor* out = tflx_output(context, node, 0);
   if (in->type != kTfLiteFloat32 || out->type != kTfLiteFloat32) {
-    context->ReportError(context, "%s: expected float32 tensors, got types %d and %d", op, (int)in->type,
+    context->ReportError(context, "%s: expected float32 tensors, got types %d and %d\n", op, (int)in->type,
                          (int)out->type);
     return kTfLiteError;
   }
   if (in->dims == NULL || in->dims->size < 0 || in->dims->size > 16) {
-    context->ReportError(context, "%s: input has no valid shape (TfLiteTensor layout mismatch?)", op);
+    context->ReportError(context, "%s: input has no valid shape (TfLiteTensor layout mismatch?)\n", op);
     return kTfLiteError;
   }
   TfLiteIntArray* shape = (TfLiteIntArray*)malloc(sizeof(TfLiteIntArray) + sizeof(int) * (size_t)in->dims->size);
@@ -51,7 +51,7 @@ static inline TfLiteStatus tflx_check_unary_float(TfLiteContext* context, const 
                                                   const TfLiteTensor* out, const char* op) {
   size_t n = tflx_num_elements(in->dims);
   if (in->bytes != n * sizeof(float) || out->bytes != in->bytes || in->data == NULL || out->data == NULL) {
-    context->ReportError(context, "%s: tensor sizes do not match their shapes (TfLiteTensor layout mismatch?)", op);
+    context->ReportError(context, "%s: tensor sizes do not match their shapes (TfLiteTensor layout mismatch?)\n", op);
     return kTfLiteError;
   }
   return kTfLiteOk;

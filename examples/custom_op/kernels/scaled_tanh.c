@@ -15,7 +15,7 @@ static void* scaled_tanh_init(TfLiteContext* context, const char* buffer, size_t
   if (p == NULL) return NULL;
   double v;
   if (!tflx_flexbuffer_map_number(buffer, length, "alpha", &v)) {
-    context->ReportError(context, "TflxScaledTanh: custom options have no number 'alpha'");
+    context->ReportError(context, "TflxScaledTanh: custom options have no number 'alpha'\n");
     free(p);
     return NULL;
   }
@@ -31,7 +31,7 @@ static void scaled_tanh_free(TfLiteContext* context, void* data) {
 
 static TfLiteStatus scaled_tanh_prepare(TfLiteContext* context, TfLiteNode* node) {
   if (node->user_data == NULL) {
-    context->ReportError(context, "TflxScaledTanh: no parameters (bad custom options)");
+    context->ReportError(context, "TflxScaledTanh: no parameters (bad custom options)\n");
     return kTfLiteError;
   }
   return tflx_prepare_unary_float(context, node, "TflxScaledTanh");

@@ -11,7 +11,7 @@ static void* swish_init(TfLiteContext* context, const char* buffer, size_t lengt
   if (beta == NULL) return NULL;
   double v;
   if (!tflx_flexbuffer_map_number(buffer, length, "beta", &v)) {
-    context->ReportError(context, "TflxSwish: custom options have no number 'beta'");
+    context->ReportError(context, "TflxSwish: custom options have no number 'beta'\n");
     free(beta);
     return NULL;
   }
@@ -26,7 +26,7 @@ static void swish_free(TfLiteContext* context, void* data) {
 
 static TfLiteStatus swish_prepare(TfLiteContext* context, TfLiteNode* node) {
   if (node->user_data == NULL) {
-    context->ReportError(context, "TflxSwish: no parameters (bad custom options)");
+    context->ReportError(context, "TflxSwish: no parameters (bad custom options)\n");
     return kTfLiteError;
   }
   return tflx_prepare_unary_float(context, node, "TflxSwish");
