@@ -731,6 +731,11 @@ def _make_passes(op: CustomOp, module: str) -> None:
         def run(self, module_):
             object.__setattr__(self, "_module", module_)
             object.__setattr__(self, "_decomps", {})
+            if self.lowering not in LOWERINGS:
+                raise TflxError(f"pass '{self.name}': lowering must be one of {LOWERINGS}, not {self.lowering!r}")
+            if self.lowering == "composite" and op.decomposition is None:
+                raise TflxError(f"{op.where} has no decomposition= to lower it to a composite",
+                                location=op.declared_at)
             _precheck(op, module_, op.intermediate)
             if self.lowering == "composite":  # decompositions named in program order
                 from .mlir import walk_ops
