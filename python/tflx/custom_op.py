@@ -22,7 +22,13 @@ A declaration in a plugin file registers two passes:
   custom-op-NAME-lower  [stablehlo]  `tf.NAME` -> `tfl.custom` (custom_code NAME, custom_option =
                                      the attributes as a FlexBuffer map) or, with
                                      lowering="composite", `stablehlo.composite` whose
-                                     decomposition (a TF function of the inputs) runs anywhere
+                                     decomposition (a TF function of the inputs) runs anywhere;
+                                     pass option `lowering` overrides the declaration's
+                                     (`decl.pass_instances("composite")`, tflx-opt
+                                     `-custom-op-NAME-lower=lowering=composite`)
+
+A declared `version` other than 1 is stamped into the .tflite's OperatorCode table after export
+(litert-converter writes 1 for every custom op). Kernels: see tflx.runtime.
 
 Attributes: `attrs={"name": type}` (required) or `{"name": (type, default)}`; type is int, float,
 bool, str, list[int] or list[float]. In the .tflite they are a FlexBuffer map
