@@ -119,6 +119,10 @@ def test_kernel_of_another_version_is_not_used(example, converted, kernel_lib):
     with pytest.raises(TflxError, match=r"custom op 'TflxSwish' \(version 2\).*provides TflxScaledTanh v1, "
                                         r"TflxSwish v1"):
         tflx.runtime.run(fb, example.inputs(), custom_op_libs=[kernel_lib])
+    # the re-packed model is whole: back at version 1 it runs as before
+    x = example.inputs(2)["x"]
+    _check(example, tflx.runtime.run(set_custom_op_versions(fb, {"TflxSwish": 1}), {"x": x},
+                                     custom_op_libs=[kernel_lib]), x)
 
 
 def _with_options(fb: bytes, code: str, options: bytes) -> bytes:
@@ -240,8 +244,8 @@ def test_standard_tf_op_by_name_becomes_a_custom_op():
     import tflx
     from tflx.custom_op import custom_ops_in
 
-    @tflx.custom_op("TflxLeaky", inputs={"x": "float32"}, outputs={"y": "float32"}, attrs={"alpha": float},
-                    source="tf.LeakyRelu")
+    @tflx.custom_op("TflxLeaky", version=2, inputs={"x": "float32"}, outputs={"y": "float32"},
+                    attrs={"alpha": float}, source="tf.LeakyRelu")
     def leaky(x, alpha):
         return np.where(x > 0, x, alpha * x)
 
@@ -250,7 +254,8 @@ def test_standard_tf_op_by_name_becomes_a_custom_op():
         return tf.nn.leaky_relu(x, alpha=0.25)
 
     fb = tflx.convert(f, plugins=leaky.pass_instances()).flatbuffer
-    assert [(u.code, u.attrs) for u in custom_ops_in(fb)] == [("TflxLeaky", {"alpha": 0.25})]
+    # the declared version reaches the OperatorCode table (the exporter alone writes 1)
+    assert [(u.code, u.version, u.attrs) for u in custom_ops_in(fb)] == [("TflxLeaky", 2, {"alpha": 0.25})]
     np.testing.assert_allclose(leaky(np.array([-2.0, 3.0]), alpha=0.25), [-0.5, 3.0])
 
 
