@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 
 from . import pass_catalog as cat
 from .errors import TflxError
-from .mlir import ir, new_context, passmanager, print_module
+from .mlir import ir, passmanager, print_module
 
 TFLX, LITERT, TF = "tflx", "litert", "tf"
 PROVIDER_TITLES = {TFLX: "tflx", LITERT: "litert-converter", TF: "TensorFlow"}
@@ -663,7 +663,7 @@ SPLIT_MARKER = "// -----"
 @dataclass
 class Chunk:
     text: str  # padded with newlines so line numbers are those of the whole input
-    first_line: int  # 1-based line of the chunk's first line in the input
+    first_line: int  # 1-based line, in the input, where the chunk starts
 
 
 def split_input(text: str, split: bool) -> list[Chunk]:

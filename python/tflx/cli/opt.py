@@ -219,7 +219,6 @@ def _process_chunk(chunk, leaves, args: Args, filename: str):
 
 
 def _list_passes() -> int:
-    from .. import opt_driver as od
     from .. import pass_catalog as cat
     from ..plugin import registered_passes
 
@@ -236,7 +235,6 @@ def _list_passes() -> int:
         for name, anchors in sorted(passes.items()):
             where = ", ".join(anchors) if anchors else "other ops only"
             print(f"  {name:<44} [{where}]", file=out)
-    del od
     return 0
 
 
