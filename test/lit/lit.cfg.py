@@ -28,9 +28,14 @@ def _quote(path):
     return f'"{path}"' if re.search(r"\s", path) else path
 
 
+# Where a command word can start in a RUN line: the line's start, after a pipe or a command
+# separator, or after `not`. So `import tflx` inside `%python -c "..."` is left alone.
+_COMMAND_START = r"(?:^|(?<=\|)|(?<=\| )|(?<=; )|(?<=;)|(?<=&& )|(?<=\|\| )|(?<=not ))"
+
+
 def _command(name):
-    """`name` only where it is a command word, not part of a path or a longer word."""
-    return r"(?<![\w/.\-])" + re.escape(name) + r"(?![\w.\-])"
+    """`name` where it is the command of a pipeline stage, not a word in an argument."""
+    return _COMMAND_START + re.escape(name) + r"(?![\w.\-])"
 
 
 def _filecheck():
