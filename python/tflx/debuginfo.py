@@ -93,7 +93,24 @@ def saved_model_node_sources(path: str | os.PathLike) -> dict[str, dict[str, str
     for key, fn in _signature_functions(sm).items():
         result[key] = {}
         expand(fn, "", result[key], 0)
+        result[key] = with_suffixes(result[key])
     return result
+
+
+def with_suffixes(by_path: dict[str, str]) -> dict[str, str]:
+    """Also index each 'a/b/c' entry by 'b/c' and 'c' where that is unambiguous: depending on how
+    the function was imported, an op is named by its full inlined call path or by its path inside
+    the called function."""
+    out = dict(by_path)
+    seen: dict[str, set] = {}
+    for path, value in by_path.items():
+        parts = path.split("/")
+        for i in range(1, len(parts)):
+            seen.setdefault("/".join(parts[i:]), set()).add(value)
+    for suffix, values in seen.items():
+        if suffix not in out and len(values) == 1:
+            out[suffix] = next(iter(values))
+    return out
 
 
 def attach(model, signatures) -> None:
@@ -110,7 +127,12 @@ def source_for_location(location_text: str, sources: dict[str, str]) -> str | No
     """The user's file:line for an op: from its location's file:line frames, else by the TF node
     names its location carries (`callsite("a/b"(...))`, `loc("a/b")`, fused names)."""
     import re
-    from .errors import user_source_line
+    from .errors import node_name, user_source_line
+    # An op inlined from a called function carries the caller's frames, not its own: its call
+    # path (`PartitionedCall/MatrixSquareRoot`) names it exactly, so ask the debug info first.
+    path = node_name(location_text)
+    if path in sources:
+        return sources[path]
     where = user_source_line(location_text)
     if where:
         return where

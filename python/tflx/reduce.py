@@ -12,7 +12,8 @@ code (abort, segfault) kills only the worker, counts as a failure with the text
 Reductions, each checked by re-running the pipeline (ddmin over the op list, then one at a time):
   1. remove ops: an op's results are replaced by new function arguments of the same types
      (the function's signature attributes grow to match), then the op is erased;
-  2. the same with constants (zeros) in place of arguments, for ops whose value matters;
+  2. bypass ops: an op's result is replaced by its operand of the same type;
+     then replace results by constants (zeros) instead of arguments, for ops whose value matters;
   3. drop function results the failure does not need;
   4. drop unused function arguments and unreferenced private functions.
 """
@@ -165,6 +166,23 @@ def replace_with_constants(func, ops: list) -> bool:
     return True
 
 
+def bypass(func, ops: list) -> bool:
+    """Replace each op's (single) result by its first operand of the same type, erase the op;
+    False when none of `ops` has such an operand."""
+    done = False
+    for op in reversed(ops):
+        if len(op.results) != 1:
+            continue
+        r = op.results[0]
+        same = [v for v in op.operands if v.type == r.type]
+        if not same:
+            continue
+        r.replace_all_uses_with(same[0])
+        op.erase()
+        done = True
+    return done
+
+
 def drop_results(func, keep: list[int]) -> None:
     """Keep only the results at indices `keep`."""
     from .mlir import ir
@@ -293,8 +311,9 @@ def _call(fn, argv) -> int:
 def _worker_main() -> int:
     """Read JSON requests on stdin, one per line; answer one JSON line each on stdout."""
     import tempfile
-    from .cli.common import import_runtime
-    import_runtime()
+    from .cli.common import native_stderr_silenced
+    with native_stderr_silenced():  # TensorFlow is imported only if a candidate needs it
+        from . import mlir  # noqa: F401
     out = os.fdopen(os.dup(1), "w")
     os.dup2(2, 1)  # anything else printed to stdout must not corrupt the protocol
     workdir = tempfile.mkdtemp(prefix="tflx-reduce-")
@@ -324,17 +343,17 @@ class Worker:
                                      stdout=subprocess.PIPE, stderr=self.err, env=env, text=True, bufsize=1)
         self.started += 1
         line = self._readline(600)
-        if line is None or not json.loads(line).get("ready"):
+        if not line or not json.loads(line).get("ready"):
             self.close()
             raise TflxError("tflx reduce: the worker process did not start")
 
     def _readline(self, timeout: float):
+        """A line; "" at end of file (the worker died); None after `timeout` seconds."""
         fd = self.proc.stdout
         ready, _, _ = select.select([fd], [], [], timeout)
         if not ready:
             return None
-        line = fd.readline()
-        return line or None
+        return fd.readline()
 
     def _native_tail(self) -> str:
         self.err.seek(0)
@@ -353,11 +372,17 @@ class Worker:
         except BrokenPipeError:
             pass
         line = self._readline(self.timeout)
-        if line is None:
-            if self.proc.poll() is None:  # hung: count as not interesting
-                self.close()
-                return Outcome(True, f"timeout after {self.timeout:g} s")
-            rc = self.proc.wait()
+        if line is None:  # hung: kill it; the failure text says so
+            self.proc.kill()
+            self.proc.wait()
+            self.proc = None
+            return Outcome(True, f"timeout after {self.timeout:g} s")
+        if not line:  # the worker died: a crash
+            try:
+                rc = self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                rc = self.proc.wait()
             why = signal.Signals(-rc).name if rc < 0 and -rc in signal.Signals._value2member_map_ else f"exit {rc}"
             tail = self._native_tail()
             self.proc = None
@@ -532,6 +557,7 @@ class Reducer:
                 size = count_ops(self.parse(self.text))
                 self._drop_results()
                 self._ddmin_ops(replace_with_arguments)
+                self._ddmin_ops(bypass)
                 self._ddmin_ops(lambda f, ops: replace_with_constants(f, ops))
                 self._try(lambda m: any([drop_unused_arguments(f) for f in _funcs(m)]) or False)
                 self._drop_functions()

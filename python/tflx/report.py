@@ -144,18 +144,21 @@ def _find_failing(module, stage: str, err: TflxError) -> list:
     return found
 
 
-def _excerpt(module, failing, context: int = 4, max_ops: int = 3) -> str:
-    """Numbered lines around the failing ops (marked '>') of the module printed without locations."""
+def _excerpt(module, failing, context: int = 4, max_ops: int = 3) -> tuple[str, str]:
+    """(numbered lines around the failing ops, marked '>'; the module's text for repro.mlir).
+
+    The failing ops get a marker attribute for one print; the second print, without it, is what
+    repro.mlir holds -- same printer, same options, so the line numbers are that file's."""
     from .mlir import ir
     with module.context:
         for op in failing[:max_ops]:
             op.attributes[_MARK] = ir.UnitAttr.get()
-        # Printed as repro.mlir is (with locations), so the line numbers are that file's.
-        text = module.operation.get_asm(enable_debug_info=True, large_elements_limit=16)
+        marked_text = module.operation.get_asm(enable_debug_info=True, large_elements_limit=None)
         for op in failing[:max_ops]:
             del op.attributes[_MARK]
+        text = module.operation.get_asm(enable_debug_info=True, large_elements_limit=None)
+    marked = [i for i, ln in enumerate(marked_text.splitlines()) if _MARK in ln]
     lines = text.splitlines()
-    marked = [i for i, ln in enumerate(lines) if _MARK in ln]
     keep: list[tuple[int, int]] = []
     for i in marked:
         lo, hi = max(0, i - context), min(len(lines), i + context + 1)
@@ -168,13 +171,11 @@ def _excerpt(module, failing, context: int = 4, max_ops: int = 3) -> str:
         if out:
             out.append("     ...")
         for i in range(lo, hi):
-            ln = lines[i].replace(f"{_MARK}, ", "").replace(f", {_MARK}", "").replace(f" {{{_MARK}}}", "")
-            ln = ln.replace(f"{{{_MARK}}}", "")
-            ln = _TRAILING_LOC.sub("", ln)
+            ln = _TRAILING_LOC.sub("", lines[i])
             if len(ln) > 200:
                 ln = ln[:200] + " ..."
             out.append(f"{'>' if i in marked else ' '} {i + 2:5d} | {ln}")  # +2: the header line
-    return "\n".join(out)
+    return "\n".join(out), text
 
 
 def build_report(err: TflxError, recorder: FailureRecorder | None, *, sources: dict | None = None,
@@ -206,7 +207,7 @@ def build_report(err: TflxError, recorder: FailureRecorder | None, *, sources: d
             rep.failing_ops.append(FailingOp(op.name, source_for_location(loc, sources) or
                                              (err.location if op.name == err.op else None),
                                              node_name(loc), _short(loc)))
-        rep.excerpt = _excerpt(module, failing)
+        rep.excerpt, before = _excerpt(module, failing)
     if not rep.failing_ops and err.op:
         rep.failing_ops.append(FailingOp(err.op, err.location, err.node))
     rep._before = before  # noqa: SLF001 - kept for write(), not serialized

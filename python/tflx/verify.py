@@ -131,6 +131,19 @@ class _Reference:
             if self.kind is None:
                 self.loaded, self.kind = model, "function"
 
+    def concrete_function(self, key: str):
+        """The TF function behind signature `key` (variables still captured)."""
+        tf = _tf()
+        if self.kind == "saved_model":
+            return self.loaded.signatures[key]
+        if self.kind == "keras":
+            specs = [tf.TensorSpec(t.shape, t.dtype, name=getattr(t, "name", None)) for t in self.loaded.inputs]
+            model = self.loaded
+            fn = tf.function(lambda *xs: model(list(xs) if len(xs) > 1 else xs[0]))
+            return fn.get_concrete_function(*specs)
+        f = self.loaded
+        return f if hasattr(f, "structured_input_signature") else f.get_concrete_function()
+
     def run(self, key: str, inputs: dict[str, np.ndarray], input_order: list[str],
             output_names: list[str]) -> dict[str, np.ndarray]:
         tf = _tf()
@@ -152,7 +165,7 @@ class _Reference:
 
 
 def _signature_io(tflite: bytes):
-    """signature key -> (subgraph index, [input names], [output names]) from the flatbuffer."""
+    """signature key -> (subgraph index, [input names], [output names], {output tensor: name})."""
     from litert_converter import schema_py_generated as s
     m = s.Model.GetRootAs(tflite, 0)
     out = {}
@@ -160,7 +173,8 @@ def _signature_io(tflite: bytes):
         sd = m.SignatureDefs(i)
         out[sd.SignatureKey().decode()] = (
             sd.SubgraphIndex(), [sd.Inputs(k).Name().decode() for k in range(sd.InputsLength())],
-            [sd.Outputs(k).Name().decode() for k in range(sd.OutputsLength())])
+            [sd.Outputs(k).Name().decode() for k in range(sd.OutputsLength())],
+            {sd.Outputs(k).TensorIndex(): sd.Outputs(k).Name().decode() for k in range(sd.OutputsLength())})
     return out
 
 
@@ -220,35 +234,64 @@ def _compare(a: np.ndarray, b: np.ndarray) -> tuple[float, float, np.ndarray]:
 
 # ---- per tensor --------------------------------------------------------------------------
 
+def _input_keys(cf) -> list[str]:
+    """Input names in argument order: sorted keyword names for signature functions."""
+    tf = _tf()
+    args, kwargs = cf.structured_input_signature
+    if kwargs and not args:
+        return sorted(kwargs)
+    return [getattr(spec, "name", None) or f"input_{i}" for i, spec in enumerate(tf.nest.flatten((args, kwargs)))]
+
+
+def _output_keys(structured_outputs) -> list[str]:
+    tf = _tf()
+    if isinstance(structured_outputs, dict):
+        return [str(k) for k in sorted(structured_outputs)]
+    return [f"output_{i}" for i in range(len(tf.nest.flatten(structured_outputs)))]
+
+
 _UNIQUIFIED = re.compile(r"^(.*?)(\d+)$")
 
 
 class _FrozenGraph:
-    """The converted (frozen) TF graph, to evaluate any node's value on given inputs."""
+    """The TF function frozen as the converter freezes it, to evaluate any node on given inputs."""
 
-    def __init__(self, sig):
+    def __init__(self, cf, output_tensors: dict[int, str]):
+        from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
         tf = _tf()
-        self.sig = sig
-        gd = sig.function.graph.as_graph_def()
+        frozen = convert_variables_to_constants_v2(cf)
+        gd = frozen.graph.as_graph_def()
         self.wrapped = tf.compat.v1.wrap_function(lambda: tf.compat.v1.import_graph_def(gd, name=""), [])
         self.graph = self.wrapped.graph
-        self.input_names = [t.name for t in sig.function.inputs]
+        self.input_names = [t.name for t in frozen.inputs]
+        self.input_keys = _input_keys(cf)
         self.node_types = {op.name: op.type for op in self.graph.get_operations()}
-        # Output tensors are named after the signature's output tensor names, not a TF node.
-        self.outputs = {name: t.op.name for name, t in zip(sig.output_tensor_names, sig.function.outputs)}
+        # Tensor names carry either the full inlined call path of a node
+        # ('StatefulPartitionedCall/model/conv/Relu') or its path inside the called function.
+        suffixes: dict[str, set] = {}
+        for name in self.node_types:
+            parts = name.split("/")
+            for i in range(1, len(parts)):
+                suffixes.setdefault("/".join(parts[i:]), set()).add(name)
+        self.by_suffix = {k: next(iter(v)) for k, v in suffixes.items() if len(v) == 1 and k not in self.node_types}
+        # The .tflite's output tensors are named after the signature, not a TF node: map them by
+        # signature output key to the frozen function's outputs (flattened like tf.nest does).
+        keys = _output_keys(cf.structured_outputs)
+        by_key = {k: t.op.name for k, t in zip(keys, frozen.outputs)}
+        self.outputs = {ti: by_key[name] for ti, name in output_tensors.items() if name in by_key}
 
-    def candidates(self, tensor_name: str) -> list[str]:
-        if tensor_name in self.outputs:
-            return [self.outputs[tensor_name]]
+    def candidates(self, tensor_name: str, tensor_index: int | None = None) -> list[str]:
+        if tensor_index in self.outputs:
+            return [self.outputs[tensor_index]]
         out = []
         for part in tensor_name.split(";"):
             part = part.split(":")[0]
-            if part in self.node_types:
-                out.append(part)
-                continue
             m = _UNIQUIFIED.match(part)
-            if m and m.group(1) in self.node_types:
-                out.append(m.group(1))
+            for name in (part, m.group(1) if m else None):
+                node = self.node_types.get(name) and name or self.by_suffix.get(name)
+                if node:
+                    out.append(node)
+                    break
         return self._sinks(list(dict.fromkeys(out)))
 
     def _sinks(self, names: list[str], depth: int = 12) -> list[str]:
@@ -304,7 +347,7 @@ def _per_tensor(tflite: bytes, interp, subgraph: int, frozen: _FrozenGraph, feed
     for _, _, outs in ops:
         for ti in outs:
             name, _ = tensors[ti]
-            wanted[ti] = frozen.candidates(name)
+            wanted[ti] = frozen.candidates(name, ti)
     ref = frozen.evaluate(sorted({n for c in wanted.values() for n in c}), feed)
     checks = []
     for oi, opname, outs in ops:
@@ -373,13 +416,12 @@ def verify(model, tflite, *, inputs: dict | str | None = None, atol: float = DEF
         warnings.simplefilter("ignore")
         interp = Interpreter(model_content=tflite, experimental_preserve_all_tensors=per_tensor)
     result = VerifyResult(ok=True, atol=atol, rtol=rtol)
-    frozen_sigs = None
-    if per_tensor:
-        from . import debuginfo, importer
-        frozen_sigs = {s.key: s for s in importer.load(model, keys if ref.kind == "saved_model" else None)}
-        debuginfo.attach(model, list(frozen_sigs.values()))
+    sources: dict[str, dict[str, str]] = {}
+    if per_tensor and ref.kind == "saved_model":
+        from . import debuginfo
+        sources = debuginfo.saved_model_node_sources(model)
     for key in keys:
-        subgraph, in_names, out_names = io[key]
+        subgraph, in_names, out_names, out_tensors = io[key]
         runner = interp.get_signature_runner(key)
         details = runner.get_input_details()
         feed = _random_inputs(details, seed)
@@ -411,12 +453,16 @@ def verify(model, tflite, *, inputs: dict | str | None = None, atol: float = DEF
             note = None if g.shape == w.shape else f"TF shape {list(w.shape)}"
             result.outputs.append(OutputCheck(key, name, list(w.shape), max_abs, max_rel, ok, note))
         if per_tensor:
-            sig = frozen_sigs.get(key) or next(iter(frozen_sigs.values()))
-            frozen = _FrozenGraph(sig)
+            cf = ref.concrete_function(key)
+            frozen = _FrozenGraph(cf, out_tensors)
+            node_sources = sources.get(key, {})
+            if ref.kind == "function":
+                from .importer import node_sources as traceback_sources
+                node_sources = traceback_sources(cf)
             # The frozen function takes its inputs in argument order: the signature's input keys.
-            tf_feed = [feed[n] for n in sig.input_names] if set(sig.input_names) == set(in_names) \
-                else [feed[n] for n in in_names]
-            checks = _per_tensor(tflite, interp, subgraph, frozen, tf_feed, atol, rtol, sig.node_sources)
+            order = frozen.input_keys
+            tf_feed = [feed[n] for n in order] if set(order) == set(in_names) else [feed[n] for n in in_names]
+            checks = _per_tensor(tflite, interp, subgraph, frozen, tf_feed, atol, rtol, node_sources)
             result.tensors.extend(checks)
             if result.first_divergence is None:
                 result.first_divergence = next((c for c in checks if c.ok is False), None)

@@ -1,7 +1,6 @@
 """`tflx assess`: each TF op's status found by running the real pipeline, with source lines."""
 import json
 import os
-import subprocess
 import sys
 import textwrap
 
@@ -30,14 +29,29 @@ SQRTM_MODEL = textwrap.dedent("""\
 SQRTM_LINE = 8
 
 
+def run_tflx(capsys, *argv):
+    """The `tflx` command line in this process (TF is loaded already): (exit code, stdout, stderr)."""
+    from tflx.cli.common import run_cli
+    from tflx.cli.main import _main
+    capsys.readouterr()
+    rc = run_cli(_main, [str(a) for a in argv])
+    out = capsys.readouterr()
+    return rc, out.out, out.err
+
+
 @pytest.fixture(scope="module")
-def sqrtm_model(tmp_path_factory):
+def sqrtm_model(tf, tmp_path_factory):
+    import runpy
     d = tmp_path_factory.mktemp("sqrtm")
     src = d / "sqrtm_model.py"
     src.write_text(SQRTM_MODEL)
     sm = d / "saved"
-    r = subprocess.run([sys.executable, str(src), str(sm)], capture_output=True, text=True, timeout=300)
-    assert r.returncode == 0, r.stderr[-2000:]
+    saved_argv = sys.argv
+    sys.argv = [str(src), str(sm)]
+    try:
+        runpy.run_path(str(src), run_name="__main__")  # in this process: TF is loaded already
+    finally:
+        sys.argv = saved_argv
     return str(sm), str(src)
 
 
@@ -55,10 +69,9 @@ def test_assess_names_unsupported_op_with_its_source_line_and_exits_1(sqrtm_mode
 
 
 def test_assess_json_statuses(sqrtm_model):
+    from tflx.assess import assess
     sm, src = sqrtm_model
-    r = tflx_cli("assess", sm, "--json")
-    assert r.returncode == 1, r.stderr
-    data = json.loads(r.stdout)
+    data = json.loads(assess(sm).to_json())
     ops = {o["op"]: o for o in data["ops"]}
     assert ops["tf.MatrixSquareRoot"]["status"] == "unsupported"
     assert ops["tf.MatrixSquareRoot"]["sources"] == [f"{src}:{SQRTM_LINE}"]
@@ -68,11 +81,11 @@ def test_assess_json_statuses(sqrtm_model):
     assert {f["kind"] for f in data["flags"]} >= {"model-size"}
 
 
-def test_assess_convertible_model_exits_0(tiny_cnn_dir):
-    r = tflx_cli("assess", tiny_cnn_dir)
-    assert r.returncode == 0, r.stdout + r.stderr
-    assert "verdict: converts to TFLite builtins only" in r.stdout and "CONV_2D" in r.stdout
-    assert "[dynamic-shape]" in r.stdout  # the bundled model has a dynamic batch
+def test_assess_convertible_model_exits_0(tiny_cnn_dir, capsys):
+    rc, out, err = run_tflx(capsys, "assess", tiny_cnn_dir)
+    assert rc == 0, out + err
+    assert "verdict: converts to TFLite builtins only" in out and "CONV_2D" in out
+    assert "[dynamic-shape]" in out  # the bundled model has a dynamic batch
 
 
 def _fn(tf, body, shape=(2, 3, 3), dtype="float32"):

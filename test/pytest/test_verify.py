@@ -5,7 +5,17 @@ import re
 import numpy as np
 import pytest
 
-from conftest import random_images, tflx_cli
+from conftest import random_images
+
+
+def run_tflx(capsys, *argv):
+    """The `tflx` command line in this process (TF is loaded already): (exit code, stdout, stderr)."""
+    from tflx.cli.common import run_cli
+    from tflx.cli.main import _main
+    capsys.readouterr()
+    rc = run_cli(_main, [str(a) for a in argv])
+    out = capsys.readouterr()
+    return rc, out.out, out.err
 
 
 @pytest.fixture(scope="module")
@@ -30,29 +40,27 @@ def _altered(dump, tmp_path, op, old, new):
     return str(out)
 
 
-def test_verify_passes_on_correct_conversion(tiny_cnn_dir, good_tflite, tmp_path):
-    r = tflx_cli("verify", tiny_cnn_dir, good_tflite, "--json", str(tmp_path / "v.json"))
-    assert r.returncode == 0, r.stdout + r.stderr
-    assert "PASS" in r.stdout
+def test_verify_passes_on_correct_conversion(tiny_cnn_dir, good_tflite, tmp_path, capsys):
+    rc, out, err = run_tflx(capsys, "verify", tiny_cnn_dir, good_tflite, "--json", tmp_path / "v.json")
+    assert rc == 0, out + err
+    assert "PASS" in out
     data = json.loads((tmp_path / "v.json").read_text())
     assert data["ok"] and data["outputs"][0]["name"] == "output_0"
     assert data["outputs"][0]["max_abs"] < 1e-5
 
 
-def test_altered_activation_fails_and_per_tensor_names_the_op(tiny_cnn_dir, tiny_cnn_result, tmp_path):
+def test_altered_activation_fails_and_per_tensor_names_the_op(tiny_cnn_dir, tiny_cnn_result, tmp_path, capsys):
     _, dump = tiny_cnn_result
     bad = _altered(dump, tmp_path, "tfl.depthwise_conv_2d", 'fused_activation_function = "RELU6"',
                    'fused_activation_function = "NONE"')
-    r = tflx_cli("verify", tiny_cnn_dir, bad)
-    assert r.returncode == 1, r.stdout + r.stderr
-    assert "FAIL" in r.stdout and "first divergence" not in r.stdout
-    r = tflx_cli("verify", tiny_cnn_dir, bad, "--per-tensor")
-    assert r.returncode == 1, r.stdout + r.stderr
-    line = next(ln for ln in r.stdout.splitlines() if "first divergence" in ln)
+    rc, out, err = run_tflx(capsys, "verify", tiny_cnn_dir, bad, "--per-tensor")
+    assert rc == 1, out + err
+    assert re.search(r"FAIL serving_default/output_0", out)
+    line = next(ln for ln in out.splitlines() if "first divergence" in ln)
     # The depthwise conv is op #1; the conv before it still matches TF.
-    assert "op #1 DEPTHWISE_CONV_2D" in line, r.stdout
+    assert "op #1 DEPTHWISE_CONV_2D" in line, out
     assert "re_lu_1_2/Relu6" in line
-    assert re.search(r"ok\s+#0 CONV_2D", r.stdout)
+    assert re.search(r"ok\s+#0 CONV_2D", out)
 
 
 def test_altered_constant_is_found_in_process(tiny_cnn_dir, tiny_cnn_result, tmp_path):
@@ -89,9 +97,11 @@ def test_inputs_from_npz_and_tolerance(tiny_cnn_dir, good_tflite, tmp_path):
     assert strict.ok == (res.outputs[0].max_abs == 0.0)
 
 
-def test_verify_bad_input_is_one_line(tiny_cnn_dir, tmp_path):
+def test_verify_bad_input_is_a_user_error(tiny_cnn_dir, good_tflite, tmp_path):
+    from tflx import verify
+    from tflx.errors import TflxError
     (tmp_path / "junk.tflite").write_bytes(b"not a model at all")
-    r = tflx_cli("verify", tiny_cnn_dir, str(tmp_path / "junk.tflite"))
-    assert r.returncode == 1
-    lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
-    assert len(lines) == 1 and lines[0].startswith("tflx: error:") and "Traceback" not in r.stderr
+    with pytest.raises(TflxError, match="not a .tflite"):
+        verify.verify(tiny_cnn_dir, str(tmp_path / "junk.tflite"))
+    with pytest.raises(TflxError, match="not a SavedModel"):
+        verify.verify(str(tmp_path), good_tflite)

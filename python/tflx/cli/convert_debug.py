@@ -42,11 +42,17 @@ def _convert(args, original) -> int:
         raise TflxError("--verify needs the MODEL to compare with (not --resume-from)")
     recorder = FailureRecorder() if _wanted(args) else None
     args.on_failure = recorder
-    args.on_result = lambda result: _after(args, result)
+    converted = []
+
+    def after(result):
+        converted.append(True)
+        return _after(args, result)
+
+    args.on_result = after
     try:
         return original(args)
     except TflxError as e:
-        if recorder is None:
+        if recorder is None or converted:  # no report asked for, or --verify/--report-html failed
             raise
         _on_failure(args, e, recorder)
         return 1
