@@ -43,8 +43,6 @@ def dense(array, type_: ir.Type | None = None) -> ir.DenseElementsAttr:
     array = np.asarray(array)
     if type_ is None:
         type_ = tensor(array.shape, array.dtype)
-    if array.dtype == np.bool_:
-        return ir.DenseElementsAttr.get(np.packbits(array, bitorder="little"), type=type_)
     return ir.DenseElementsAttr.get(np.ascontiguousarray(array), type=type_)
 
 

@@ -43,11 +43,15 @@ _FILE_LINE = re.compile(r'"([^"]+\.py)":(\d+)')
 
 
 def user_source_line(location_text: str) -> str | None:
-    """Pick the innermost user file:line out of an MLIR location's text (callsite/fused/name)."""
+    """Pick the innermost user file:line out of an MLIR location's text (callsite/fused/name).
+
+    TF writes an op's creation stack outermost frame first (the user's `tflx.convert(...)` call,
+    then TF's tracing machinery, then the model code), so the last frame outside the machinery
+    is the line that created the op."""
     if "convert_to_constants.py" in location_text:
         return None  # the stack of the graph rebuild done by freezing, not of the model code
     frames = _FILE_LINE.findall(location_text)
-    for path, line in frames:
+    for path, line in reversed(frames):
         if not _MACHINERY.search(path):
             return f"{path}:{line}"
     return None
@@ -61,9 +65,20 @@ _CALLSITE_NAME = re.compile(r'callsite\("([^"]+)"\(')
 _NAME_LOC = re.compile(r'(?:loc\(|fused\[)"([^"]+)"')
 
 
+_QUOTED = re.compile(r'"([^"]+)"')
+
+
 def node_name(location_text: str) -> str | None:
     """The TF graph node name in an imported op's location: `callsite("add"(...))` or
-    `loc("MatrixDeterminant:")`."""
+    `loc("MatrixDeterminant:")`. An op inlined from a called function
+    (`callsite(fused["Mul:", "mul@fn"] at fused["PartitionedCall:", "PartitionedCall"])`) is
+    named by its call path, as freezing names it: `PartitionedCall/mul`."""
+    if "callsite(" in location_text and "@" in location_text:
+        names = [n for n in _QUOTED.findall(location_text)
+                 if not n.endswith(":") and not n.endswith(".py") and "/" not in n.split("@")[0][:1]]
+        names = [n.split("@")[0] for n in names if not re.search(r"\.py$|^/|^<", n)]
+        if names:
+            return "/".join(reversed(names))
     m = _CALLSITE_NAME.search(location_text) or _NAME_LOC.search(location_text)
     return m.group(1).rstrip(":") if m else None
 

@@ -1,7 +1,13 @@
 """Model loading: SavedModel dir, .keras file, keras.Model, tf.function / ConcreteFunction.
 
-Every input becomes a list of `Signature`s: a frozen ConcreteFunction plus the names the
-.tflite's SignatureDef and tensors get (the same names the stock converter gives).
+Every input becomes a list of `Signature`s: the ConcreteFunction, the values of what it
+captures (variables, constants), and the names the .tflite's SignatureDef and tensors get (the
+same names the stock converter gives).
+
+Weights are not frozen into the graph: TF's GraphDef importer is slow on large constants (16 s
+of ResNet50's conversion), so the unfrozen function is imported with its captures as arguments
+and the values become constants after `tf-stablehlo` (see stages.import_tf). Freezing with
+convert_variables_to_constants_v2 remains the fallback when a capture's value is unknown.
 """
 from __future__ import annotations
 
@@ -17,7 +23,7 @@ DEFAULT_SIGNATURE = "serving_default"
 @dataclass
 class Signature:
     key: str
-    function: object  # frozen tf ConcreteFunction (no captured variables)
+    concrete: object  # tf ConcreteFunction, as given (may capture variables)
     input_names: list[str]  # SignatureDef input keys, in function-argument order
     output_names: list[str]  # SignatureDef output keys, in function-result order
     input_tensor_names: list[str]
@@ -26,6 +32,40 @@ class Signature:
     # TF node name -> the user's file:line that created it (from the unfrozen graph's tracebacks;
     # freezing rebuilds the graph and loses them).
     node_sources: dict[str, str] = field(default_factory=dict)
+    # Values of concrete.captured_inputs, in order (numpy); None when one is unknown.
+    captures: list | None = None
+    _frozen: object = None
+
+    @property
+    def function(self):
+        """The frozen ConcreteFunction (variables folded in); computed on first use."""
+        if self._frozen is None:
+            self._frozen = _freeze_or_explain(self.concrete, self.key)
+        return self._frozen
+
+
+def capture_values(cf, variables=()) -> list | None:
+    """numpy values of `cf.captured_inputs`: variables through their handles, other tensors as is."""
+    tf = _tf()
+    by_handle = {}
+    for v in list(getattr(cf.graph, "variables", ())) + list(variables):
+        try:
+            by_handle[id(v.handle)] = v
+        except (AttributeError, ValueError):
+            continue
+    values = []
+    for c in cf.captured_inputs:
+        if c.dtype == tf.resource:
+            var = by_handle.get(id(c))
+            if var is None:
+                return None
+            values.append(var.numpy())
+        else:
+            try:
+                values.append(c.numpy())
+            except (AttributeError, ValueError, TypeError):
+                return None
+    return values
 
 
 def node_sources(cf) -> dict[str, str]:
@@ -132,10 +172,11 @@ def load_saved_model(path: str, signature_keys: list[str] | None = None) -> list
         out_keys = _flat_output_keys(cf.structured_outputs)
         tin, tout = tensor_names.get(key, ({}, {}))
         sigs.append(Signature(
-            key=key, function=_freeze_or_explain(cf, key),
+            key=key, concrete=cf,
             input_names=in_keys, output_names=out_keys,
             input_tensor_names=[tin.get(k, f"{key}_{k}:0") for k in in_keys],
-            output_tensor_names=[tout.get(k, f"{key}_{k}:0") for k in out_keys]))
+            output_tensor_names=[tout.get(k, f"{key}_{k}:0") for k in out_keys],
+            captures=capture_values(cf, getattr(loaded, "variables", ()))))
     if sigs:
         sigs[0].notes.extend(notes)
     return sigs
@@ -172,8 +213,9 @@ def load_keras(model_or_path, signature_key: str = DEFAULT_SIGNATURE) -> list[Si
     cf, names = _keras_concrete_function(model)
     names = [n or f"input_{i}" for i, n in enumerate(names)]
     outs = [f"output_{i}" for i in range(len(_tf().nest.flatten(cf.structured_outputs)))]
-    return [Signature(signature_key, _freeze(cf), names, outs,
-                      [f"{signature_key}_{n}:0" for n in names], [f"{signature_key}_{n}:0" for n in outs])]
+    return [Signature(signature_key, cf, names, outs,
+                      [f"{signature_key}_{n}:0" for n in names], [f"{signature_key}_{n}:0" for n in outs],
+                      captures=capture_values(cf, model.variables))]
 
 
 def load_function(fn, signature_key: str = DEFAULT_SIGNATURE) -> list[Signature]:
@@ -185,9 +227,9 @@ def load_function(fn, signature_key: str = DEFAULT_SIGNATURE) -> list[Signature]
         cf = fn.get_concrete_function()
     names = _arg_keys(cf)
     outs = _flat_output_keys(cf.structured_outputs)
-    return [Signature(signature_key, _freeze(cf), names, outs,
+    return [Signature(signature_key, cf, names, outs,
                       [f"{signature_key}_{n}:0" for n in names], [f"{signature_key}_{n}:0" for n in outs],
-                      node_sources=node_sources(cf))]
+                      node_sources=node_sources(cf), captures=capture_values(cf))]
 
 
 def load(model, signatures: list[str] | None = None) -> list[Signature]:

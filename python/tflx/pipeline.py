@@ -171,6 +171,7 @@ def _run(*, signatures=None, resume: tuple[str, ir.Module] | None = None, ctx: i
     if stop_after is not None and stop_after not in todo:
         raise TflxError(f"--stop-after {stop_after}: that stage is not run when resuming after '{from_stage}'")
 
+    weights: dict = {}  # captured variables' values, lifted to arguments until stablehlo
     for stage in todo:
         if on_start:
             on_start(stage)
@@ -179,9 +180,9 @@ def _run(*, signatures=None, resume: tuple[str, ir.Module] | None = None, ctx: i
         before = module.operation.clone() if on_failure and module is not None else None
         try:
             if stage == "tf":
-                module = st.import_tf(signatures, ctx)
+                module = st.import_tf(signatures, ctx, weights)
             elif stage == "stablehlo":
-                module = st.lower_to_stablehlo(module, ctx)
+                module = st.lower_to_stablehlo(module, ctx, weights)
             elif stage == "tfl":
                 module = st.legalize_to_tfl(module, ctx, fuse_dynamic_broadcast=fuse_dynamic_broadcast)
             elif stage == "tfl-opt":
@@ -192,12 +193,14 @@ def _run(*, signatures=None, resume: tuple[str, ir.Module] | None = None, ctx: i
                 result.flatbuffer = fb
         except TflxError as e:
             if on_failure:
-                on_failure(stage, None, _asm(before), e)
+                on_failure(stage, None, st.materialized_text(before, weights, "tf") if before is not None
+                           and stage == "stablehlo" else _asm(before), e)
             raise
         del before
         if stage != "flatbuffer":
             run_passes(list(passes), stage, module, result, on_failure)
-        r = st.StageResult(stage, time.perf_counter() - t0, module, fb, op_histogram(module))
+        r = st.StageResult(stage, time.perf_counter() - t0, module, fb, op_histogram(module),
+                           weights if stage == "tf" else None)
         result.stages[stage] = r
         if dump_dir:
             _dump(dump_dir, stage, r)

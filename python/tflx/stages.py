@@ -41,10 +41,15 @@ class StageResult:
     module: ir.Module | None = None
     flatbuffer: bytes | None = None
     histogram: collections.Counter = field(default_factory=collections.Counter)
+    weights: dict | None = None  # values of the module's `tflx.weight` arguments (stage tf)
 
     @property
     def text(self) -> str:
-        return print_module(self.module) if self.module is not None else ""
+        if self.module is None:
+            return ""
+        if self.weights:
+            return materialized_text(self.module, self.weights, "tf")
+        return print_module(self.module)
 
 
 def next_stage(stage: str) -> str:
@@ -78,23 +83,69 @@ def set_signature_attrs(func, key, inputs, outputs, input_tensors, output_tensor
 
 # ---- stage: tf ----------------------------------------------------------------------------
 
-def import_tf(signatures, ctx: ir.Context) -> ir.Module:
+TF_LIFTED_IMPORT_PIPELINE = "func.func(tf-executor-to-functional-conversion),inline,symbol-dce"
+TF_LIFTED_TAIL_PIPELINE = "tf-shape-inference,canonicalize,symbol-dce"
+
+
+def _import_lifted(sig, ctx: ir.Context, weights: dict):
+    """The unfrozen function, captures lifted to weight arguments (see tflx.weights)."""
     import tensorflow as tf
+    from . import weights as wt
+
+    try:
+        text = tf.mlir.experimental.convert_function(sig.concrete, pass_pipeline=TF_LIFTED_IMPORT_PIPELINE,
+                                                     show_debug_info=True)
+    except Exception:  # noqa: BLE001 - the frozen route reports the error if it is real
+        return None
+    module = parse_module(text, ctx, stage="tf", what=f"TF import of signature '{sig.key}'")
+    public = [op.operation for op in module.body.operations if op.operation.name == "func.func"
+              and "sym_visibility" not in op.operation.attributes]
+    if len(public) != 1:
+        return None
+    with ctx, ir.Location.unknown():
+        try:
+            lifted = wt.lift(public[0], sig.captures, sig.key)
+        except wt.CannotLift:
+            return None
+    try:
+        text = tf.mlir.experimental.run_pass_pipeline(print_module(module), TF_LIFTED_TAIL_PIPELINE,
+                                                      show_debug_info=True)
+    except Exception as e:  # noqa: BLE001
+        raise _tf_error("tf", TF_LIFTED_TAIL_PIPELINE, e) from None
+    weights.update(lifted)
+    return parse_module(text, ctx, stage="tf", what=f"TF import of signature '{sig.key}'")
+
+
+def _import_frozen(sig, ctx: ir.Context) -> ir.Module:
+    import tensorflow as tf
+    try:
+        text = tf.mlir.experimental.convert_function(sig.function, pass_pipeline=TF_IMPORT_PIPELINE,
+                                                     show_debug_info=True)
+    except Exception as e:  # noqa: BLE001
+        raise _tf_error("tf", TF_IMPORT_PIPELINE, e) from None
+    return parse_module(text, ctx, stage="tf", what=f"TF import of signature '{sig.key}'")
+
+
+def import_tf(signatures, ctx: ir.Context, weights: dict | None = None) -> ir.Module:
+    """Import every signature into one module. With `weights` (a dict to fill), captured
+    variables stay function arguments marked `tflx.weight` (the fast route); else, or when a
+    function cannot be lifted, they are frozen into constants."""
     from litert_converter import converter_api_ext as cx
 
     modules = []
     for sig in signatures:
-        try:
-            text = tf.mlir.experimental.convert_function(sig.function, pass_pipeline=TF_IMPORT_PIPELINE,
-                                                         show_debug_info=True)
-        except Exception as e:  # noqa: BLE001
-            raise _tf_error("tf", TF_IMPORT_PIPELINE, e) from None
-        module = parse_module(text, ctx, stage="tf", what=f"TF import of signature '{sig.key}'")
-        funcs = [op for op in module.body.operations if op.operation.name == "func.func"]
+        module = None
+        if weights is not None and sig.captures is not None:
+            module = _import_lifted(sig, ctx, weights)
+        if module is None:
+            module = _import_frozen(sig, ctx)
+        funcs = [op.operation for op in module.body.operations if op.operation.name == "func.func"
+                 and "sym_visibility" not in op.operation.attributes]
         if len(funcs) != 1:
-            raise TflxError(f"signature '{sig.key}' imported as {len(funcs)} functions, expected 1", stage="tf")
+            raise TflxError(f"signature '{sig.key}' imported as {len(funcs)} public functions, expected 1",
+                            stage="tf")
         with ctx:
-            f = funcs[0].operation
+            f = funcs[0]
             f.attributes["sym_name"] = ir.StringAttr.get(sig.key)
             set_signature_attrs(f, sig.key, sig.input_names, sig.output_names,
                                 sig.input_tensor_names, sig.output_tensor_names)
@@ -105,11 +156,22 @@ def import_tf(signatures, ctx: ir.Context) -> ir.Module:
         return cx.merge_modules(modules)
 
 
+def materialized_text(module: ir.Module, weights: dict, dialect: str) -> str:
+    """The module's text with weight arguments turned into constants (dumps stay resumable)."""
+    from . import weights as wt
+    if not weights or not wt.has_weights(module):
+        return print_module(module)
+    clone = ir.Module.parse(print_module(module), module.context)
+    wt.materialize(clone, weights, dialect)
+    return print_module(clone)
+
+
 # ---- stage: stablehlo ---------------------------------------------------------------------
 
-def lower_to_stablehlo(tf_module: ir.Module, ctx: ir.Context) -> ir.Module:
+def lower_to_stablehlo(tf_module: ir.Module, ctx: ir.Context, weights: dict | None = None) -> ir.Module:
     import tensorflow as tf
     from tflx.passes import legalize_shape_to_stablehlo as shape_pass
+    from . import weights as wt
 
     text = print_module(tf_module)
     try:
@@ -130,6 +192,9 @@ def lower_to_stablehlo(tf_module: ir.Module, ctx: ir.Context) -> ir.Module:
         raise TflxError(f"dynamic-shape ops left after legalization: {', '.join(left)}", stage="stablehlo",
                         pass_name="legalize-shape-to-stablehlo", op=left[0])
     verify(module, stage="stablehlo", pass_name="legalize-shape-to-stablehlo")
+    if weights:
+        wt.materialize(module, weights, "stablehlo")
+        verify(module, stage="stablehlo", pass_name="materialize-weights")
     return module
 
 
