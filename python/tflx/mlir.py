@@ -108,3 +108,17 @@ def op_histogram(module: ir.Module) -> collections.Counter:
         if op.name not in _SKIP:
             hist[op.name] += 1
     return hist
+
+
+def clone_module(module: ir.Module) -> ir.Module:
+    """A deep copy (ops cloned; constants' storage is shared by the context, so it is cheap)."""
+    with module.context, module.operation.location:
+        copy = ir.Module.create()
+        attrs = module.operation.attributes
+        for i in range(len(attrs)):
+            named = attrs[i]
+            copy.operation.attributes[named.name] = named.attr
+        ip = ir.InsertionPoint(copy.body)
+        for op in module.body.operations:
+            op.operation.clone(ip=ip)
+    return copy

@@ -11,7 +11,7 @@ from typing import Callable, Iterable
 from . import stages as st
 from .atomic import write_atomic
 from .errors import TflxError
-from .mlir import ir, new_context, op_histogram, parse_module, print_module, verify
+from .mlir import clone_module, ir, new_context, op_histogram, parse_module, print_module, verify
 from .plugin import Pass, PatternError, registered_passes
 
 STAGE_HEADER = "// tflx-stage: "
@@ -184,9 +184,10 @@ def _run(*, signatures=None, resume: tuple[str, ir.Module] | None = None, ctx: i
             elif stage == "stablehlo":
                 module = st.lower_to_stablehlo(module, ctx, weights)
             elif stage == "tfl":
-                module = st.legalize_to_tfl(module, ctx, fuse_dynamic_broadcast=fuse_dynamic_broadcast)
+                # These stages rewrite in place: work on a copy so the previous stage's result keeps its IR.
+                module = st.legalize_to_tfl(clone_module(module), ctx, fuse_dynamic_broadcast=fuse_dynamic_broadcast)
             elif stage == "tfl-opt":
-                module = st.optimize_tfl(module, ctx)
+                module = st.optimize_tfl(clone_module(module), ctx)
             elif stage == "flatbuffer":
                 fb = st.export_flatbuffer(module, ctx)
                 module = st.flatbuffer_to_module(fb, ctx)

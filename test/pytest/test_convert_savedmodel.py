@@ -45,6 +45,9 @@ def test_stage_records(tiny_cnn_result):
     assert result.op_histogram("tfl-opt") == {"tfl.conv_2d": 2, "tfl.depthwise_conv_2d": 1,
                                               "tfl.mean": 1, "tfl.fully_connected": 1}
     assert "tfl.conv_2d" in result.ir("tfl-opt")
+    # Later stages rewrite a copy: each stage's IR stays what that stage produced.
+    assert "stablehlo.convolution" in result.ir("stablehlo") and "tfl.conv_2d" not in result.ir("stablehlo")
+    assert result.op_histogram("tfl") != result.op_histogram("tfl-opt")
 
 
 def test_alias_signature_noted(tiny_cnn_result):
