@@ -289,8 +289,10 @@ def assess(model, *, plugins=(), signatures=None, builtin_passes: bool = True, d
         sources.update(s.node_sources)
     ctx = new_context()
     tf_result = pipeline.run(signatures=sigs, ctx=ctx, passes=[], stop_after="tf")
-    tf_module = tf_result.stages["tf"].module
-    tf_text = tf_module.operation.get_asm(enable_debug_info=True, large_elements_limit=None)
+    # The stage's text is self-contained (weights as constants), as a dump to resume from is.
+    tf_text = tf_result.stages["tf"].text
+    with ctx:
+        tf_module = ir.Module.parse(tf_text)
 
     # Inventory.
     inventory: dict[str, OpAssessment] = {}

@@ -210,6 +210,8 @@ def build_report(err: TflxError, recorder: FailureRecorder | None, *, sources: d
         rep.excerpt, before = _excerpt(module, failing)
     if not rep.failing_ops and err.op:
         rep.failing_ops.append(FailingOp(err.op, err.location, err.node))
+        rep.note = (f"'{err.op}' is not in the IR before the failing step: the step itself created it "
+                    "(reduce repro.mlir with `tflx reduce` to find the input op that leads to it)")
     rep._before = before  # noqa: SLF001 - kept for write(), not serialized
     rep._plugins = list(plugins)
     rep._fuse = fuse_dynamic_broadcast
