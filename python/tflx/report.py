@@ -204,9 +204,13 @@ def build_report(err: TflxError, recorder: FailureRecorder | None, *, sources: d
         failing = _find_failing(module, stage, err)
         for op in failing[:20]:
             loc = str(op.location)
-            rep.failing_ops.append(FailingOp(op.name, source_for_location(loc, sources) or
-                                             (err.location if op.name == err.op else None),
-                                             node_name(loc), _short(loc)))
+            node = node_name(loc)
+            if node and re.search(r'"%s":\d+' % re.escape(node), loc):
+                node = None  # a file location ("file":line:col), not a TF node name
+            fallback = err.location if op.name == err.op and err.location and \
+                not err.location.startswith("TF node") else None
+            rep.failing_ops.append(FailingOp(op.name, source_for_location(loc, sources) or fallback,
+                                             node, _short(loc)))
         rep.excerpt, before = _excerpt(module, failing)
     if not rep.failing_ops and err.op:
         rep.failing_ops.append(FailingOp(err.op, err.location, err.node))
