@@ -12,5 +12,10 @@ def builtin_names() -> dict[int, str]:
     return {v: k for k, v in vars(s.BuiltinOperator).items() if not k.startswith("_") and isinstance(v, int)}
 
 
+@functools.lru_cache(maxsize=None)
+def _names() -> frozenset:
+    return frozenset(builtin_names().values())
+
+
 def is_builtin(name: str) -> bool:
-    return name in set(builtin_names().values())
+    return name in _names()

@@ -231,12 +231,32 @@ def optimize_tfl(module: ir.Module, ctx: ir.Context) -> ir.Module:
 _EXPORTABLE_PREFIXES = ("tfl.", "stablehlo.", "func.", "arith.constant", "quantfork.", "quant.", "vhlo.")
 
 
+_STABLEHLO_STRUCTURAL = {"stablehlo.return"}
+
+
+def _stablehlo_exportable(name: str) -> bool:
+    """StableHLO ops TFLite has a STABLEHLO_* builtin for (custom calls cannot run: excluded)."""
+    from tflx.dialects.tfl_builtins import is_builtin
+    if name in _STABLEHLO_STRUCTURAL:
+        return True
+    if name == "stablehlo.custom_call":
+        return False
+    return is_builtin("STABLEHLO_" + name.split(".", 1)[1].upper())
+
+
 def unsupported_ops(module: ir.Module):
-    """(op name, location text) of ops no TFLite builtin represents (leftover tf.* and the like)."""
+    """(op name, location text) of ops no TFLite builtin represents: leftover tf.* ops,
+    StableHLO ops without a STABLEHLO_* builtin, custom calls."""
     found = []
     for op in walk_ops(module):
-        if not op.name.startswith(_EXPORTABLE_PREFIXES) and op.name != "builtin.module":
-            found.append((op.name, str(op.location)))
+        name = op.name
+        if name.startswith("stablehlo."):
+            if not _stablehlo_exportable(name):
+                if name == "stablehlo.custom_call" and "call_target_name" in op.attributes:
+                    name += " @" + ir.StringAttr(op.attributes["call_target_name"]).value
+                found.append((name, str(op.location)))
+        elif not name.startswith(_EXPORTABLE_PREFIXES) and name != "builtin.module":
+            found.append((name, str(op.location)))
     return found
 
 
@@ -248,7 +268,8 @@ def export_flatbuffer(module: ir.Module, ctx: ir.Context) -> bytes:
         name, loc = bad[0]
         names = sorted({n for n, _ in bad})
         more = f" (and {len(bad) - 1} more: {', '.join(names)})" if len(bad) > 1 else ""
-        err = TflxError(f"no TFLite builtin for this op; it would need the Flex runtime{more}. "
+        flex = "; it would need the Flex runtime" if name.startswith("tf.") else ""
+        err = TflxError(f"no TFLite builtin for this op{flex}{more}. "
                         "Write a plugin pass for it, or declare a custom op",
                         stage="flatbuffer", op=name, location=user_source_line(loc))
         err.node = node_name(loc)

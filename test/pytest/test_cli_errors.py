@@ -73,3 +73,18 @@ def test_bundled_example_converts(tiny_cnn_dir, tmp_path):
     assert r.returncode == 0, r.stderr
     assert "CONV_2D" in r.stderr and "tfl-opt" in r.stderr
     assert out.stat().st_size > 1000
+
+
+def test_stablehlo_op_without_builtin_is_named(tf):
+    """With the inverse decomposition off, TF's QR custom calls reach export: name them."""
+    import tflx
+
+    @tf.function(input_signature=[tf.TensorSpec([3, 3], tf.float32)])
+    def model(x):
+        return tf.linalg.inv(x)
+
+    with pytest.raises(tflx.TflxError) as e:
+        tflx.convert(model, disable_passes=["decompose-matrix-inverse"])
+    msg = e.value.one_line()
+    assert "op 'stablehlo.custom_call @Qr'" in msg and "stablehlo.triangular_solve" in msg
+    assert "Flex" not in msg
