@@ -13,8 +13,8 @@ from .common import import_runtime, native_stderr_silenced, run_cli
 class Progress:
     """One line per stage; on a terminal the line is rewritten while the stage runs."""
 
-    def __init__(self, stream=sys.stderr, quiet=False):
-        self.stream, self.quiet = stream, quiet
+    def __init__(self, stream=None, quiet=False):
+        self.stream, self.quiet = stream or sys.stderr, quiet  # sys.stderr now, not at import
         self.tty = stream.isatty()
         self.t0 = time.perf_counter()
 
