@@ -65,3 +65,29 @@ func.func @broadcast(%arg0: tensor<?x3xf32>, %arg1: tensor<1x3xf32>) -> tensor<?
   %5 = stablehlo.add %3, %4 : tensor<?x3xf32>
   return %5 : tensor<?x3xf32>
 }
+
+// -----
+
+// A batched matmul with a dynamic batch: split the operand's shape before the last two dims,
+// concat the batch with a weight's static dims, and cast a shape for a reshape.
+// CHECK-LABEL: func.func @split_concat_cast
+// CHECK-NOT: shape.
+// CHECK-NOT: arith.index_cast
+// CHECK: %[[W:.*]] = stablehlo.constant dense<[4, 5]> : tensor<2xi64>
+// CHECK: %[[D:.*]] = stablehlo.get_dimension_size %arg0, dim = 0
+// CHECK: %[[S:.*]] = stablehlo.concatenate
+// CHECK: %[[HEAD:.*]] = stablehlo.slice %[[S]] [0:1]
+// CHECK: %[[CAT:.*]] = stablehlo.concatenate %[[HEAD]], %[[W]], dim = 0 : (tensor<1xi64>, tensor<2xi64>) -> tensor<3xi64>
+// CHECK: stablehlo.dynamic_broadcast_in_dim %arg1, %[[CAT]], dims = [1, 2]
+// CHECK: stablehlo.convert %[[S]] : (tensor<3xi64>) -> tensor<3xi32>
+func.func @split_concat_cast(%arg0: tensor<?x3x4xf32>, %arg1: tensor<4x5xf32>) -> (tensor<?x4x5xf32>, tensor<3xi32>) {
+  %w = "shape.const_shape"() {shape = dense<[4, 5]> : tensor<2xindex>} : () -> !shape.shape
+  %c-2 = arith.constant -2 : index
+  %s = "shape.shape_of"(%arg0) : (tensor<?x3x4xf32>) -> tensor<3xindex>
+  %head, %tail = "shape.split_at"(%s, %c-2) : (tensor<3xindex>, index) -> (!shape.shape, !shape.shape)
+  %cat = "shape.concat"(%head, %w) : (!shape.shape, !shape.shape) -> !shape.shape
+  %ext = "shape.to_extent_tensor"(%cat) : (!shape.shape) -> tensor<3xindex>
+  %b = stablehlo.dynamic_broadcast_in_dim %arg1, %ext, dims = [1, 2] : (tensor<4x5xf32>, tensor<3xindex>) -> tensor<?x4x5xf32>
+  %i = arith.index_cast %s : tensor<3xindex> to tensor<3xi32>
+  return %b, %i : tensor<?x4x5xf32>, tensor<3xi32>
+}
