@@ -15,7 +15,7 @@ class Progress:
 
     def __init__(self, stream=None, quiet=False):
         self.stream, self.quiet = stream or sys.stderr, quiet  # sys.stderr now, not at import
-        self.tty = stream.isatty()
+        self.tty = self.stream.isatty()
         self.t0 = time.perf_counter()
 
     def start(self, stage):
@@ -50,7 +50,10 @@ def _convert(args) -> int:
         from tflx.mlir import new_context
         ctx = new_context()
         loaded = pipeline.read_stage_file(args.resume_from, args.stage, ctx)
-        passes = pipeline.default_passes(args.disable_pass) if not args.no_builtin_passes else []
+        passes = _with_pass_options(
+            (pipeline.default_passes(args.disable_pass) if not args.no_builtin_passes else []) + plugins,
+            args.pass_option)
+        plugins = []
         result = pipeline.run(resume=loaded, ctx=ctx, passes=passes + plugins, stop_after=args.stop_after,
                               dump_dir=args.dump_dir, on_stage=progress.done, on_start=progress.start,
                               on_failure=getattr(args, "on_failure", None))
@@ -65,7 +68,10 @@ def _convert(args) -> int:
         for s in sigs:
             for n in s.notes:
                 print(f"tflx: note: {n}", file=sys.stderr)
-        passes = pipeline.default_passes(args.disable_pass) if not args.no_builtin_passes else []
+        passes = _with_pass_options(
+            (pipeline.default_passes(args.disable_pass) if not args.no_builtin_passes else []) + plugins,
+            args.pass_option)
+        plugins = []
         result = pipeline.run(signatures=sigs, passes=passes + plugins, stop_after=args.stop_after,
                               dump_dir=args.dump_dir, on_stage=progress.done, on_start=progress.start,
                               fuse_dynamic_broadcast=not args.no_dynamic_broadcast_fusion,
@@ -81,6 +87,24 @@ def _convert(args) -> int:
     if getattr(args, "on_result", None):  # e.g. --verify / --report-html (tflx.cli.convert_debug)
         return args.on_result(result)
     return 0
+
+
+def _with_pass_options(passes, specs):
+    """Apply `--pass-option NAME:KEY=VALUE` to the passes of this conversion."""
+    from tflx.errors import TflxError
+    from tflx.plugin import with_options
+    wanted: dict[str, dict[str, str]] = {}
+    for spec in specs:
+        name, sep, rest = spec.partition(":")
+        key, eq, value = rest.partition("=")
+        if not sep or not eq or not key:
+            raise TflxError(f"--pass-option '{spec}': expected NAME:KEY=VALUE")
+        wanted.setdefault(name, {})[key] = value
+    names = {p.name for p in passes}
+    unknown = sorted(set(wanted) - names)
+    if unknown:
+        raise TflxError(f"--pass-option: no pass {unknown} in this conversion (passes: {', '.join(sorted(names))})")
+    return [with_options(p, wanted[p.name]) if p.name in wanted else p for p in passes]
 
 
 def _summary(result, output, seconds):
@@ -138,6 +162,8 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--stage", choices=STAGES[:-1], help="which stage the --resume-from file is (default: its header)")
     c.add_argument("--plugin", action="append", default=[], metavar="FILE.py|MODULE",
                    help="load passes from a plugin (repeatable); installed 'tflx.plugins' entry points load too")
+    c.add_argument("--pass-option", action="append", default=[], metavar="NAME:KEY=VALUE",
+                   help="set an option of a built-in or plugin pass, e.g. decompose-matrix-determinant:leibniz_max_n=4")
     c.add_argument("--no-builtin-passes", action="store_true", help="run none of tflx's built-in passes")
     c.add_argument("--disable-pass", action="append", default=[], metavar="NAME", help="skip one built-in pass")
     c.add_argument("--no-dynamic-broadcast-fusion", action="store_true",
