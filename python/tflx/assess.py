@@ -214,6 +214,20 @@ def _culprits(err: TflxError, stage: str, inventory: dict, tf_module) -> set[str
     return found
 
 
+# Cutting these changes every other op's inputs (shapes go unknown); they are not what fails.
+_NEVER_CULPRIT = {"tf.Const", "tf.Identity", "tf.IdentityN", "tf.NoOp"}
+
+
+def _bisect(candidates: list[str], recurs, budget) -> str | None:
+    """The one op type whose removal makes the failure go away (binary search), or None."""
+    if not candidates or recurs(set(candidates)):
+        return None  # even without all of them it fails: not a single op type's doing
+    while len(candidates) > 1 and budget():
+        half = candidates[:len(candidates) // 2]
+        candidates = half if not recurs(set(half)) else candidates[len(half):]
+    return candidates[0] if len(candidates) == 1 else None
+
+
 def _suggestion(op_name: str, example, stage_hint: str) -> str:
     """A pattern-pass skeleton for the op (types from one instance) and the custom-op route."""
     short = op_name.split(".", 1)[1]
@@ -358,6 +372,25 @@ def assess(model, *, plugins=(), signatures=None, builtin_passes: bool = True, d
                     cut |= set(left_tf)
                     continue
             culprits = _culprits(e, stage, inventory, tf_module) - cut
+            if not culprits and runs < max_runs:
+                # Nothing in the error names a TF op: bisect over op types -- cut half of them and
+                # see whether the same failure comes back.
+                def recurs(extra: set[str]) -> bool:
+                    nonlocal runs
+                    runs += 1
+                    with ctx:
+                        m = ir.Module.parse(text)
+                    cut_ops(m, cut | extra)
+                    try:
+                        pipeline.run(resume=("tf", m), resume_passes=True, ctx=ctx, passes=list(passes),
+                                     stop_after=stage)
+                    except TflxError as e2:
+                        return e2.message == e.message and (e2.stage or stage) == stage
+                    return False
+
+                found = _bisect([k for k in inventory if k not in cut and k not in _NEVER_CULPRIT], recurs,
+                                lambda: runs < max_runs + 8)
+                culprits = {found} if found else set()
             if not culprits:
                 for a in inventory.values():
                     if a.status == BUILTIN and a.op not in cut:

@@ -130,3 +130,17 @@ def test_float64_and_int64_flags(tf):
     kinds = {f.kind: f for f in res.flags}
     assert "float64" in kinds and "int64" in kinds
     assert "tf.ArgMax" in kinds["int64"].message
+
+
+def test_bisect_finds_the_one_op_type():
+    from tflx.assess import _bisect
+    types = [f"tf.Op{i}" for i in range(13)]
+    calls = []
+
+    def recurs(cut):
+        calls.append(cut)
+        return "tf.Op9" not in cut  # the failure comes back unless tf.Op9 is cut
+
+    assert _bisect(types, recurs, lambda: True) == "tf.Op9"
+    assert len(calls) <= 6
+    assert _bisect(types, lambda cut: True, lambda: True) is None  # not one op type's doing
