@@ -136,3 +136,35 @@ def register_pass(cls: type[Pass]) -> type[Pass]:
 def registered_passes() -> dict[str, type[Pass]]:
     from . import passes  # noqa: F401  (importing registers the built-in library)
     return dict(_REGISTRY)
+
+
+def option_value(text: str, default):
+    """Parse a pass option given as text, by the type of its default."""
+    if isinstance(default, bool):
+        v = text.strip().lower()
+        if v in ("1", "true", "yes", "on"):
+            return True
+        if v in ("0", "false", "no", "off"):
+            return False
+        raise ValueError(f"expected true/false, got {text!r}")
+    if isinstance(default, int):
+        return int(text)
+    if isinstance(default, float):
+        return float(text)
+    return text
+
+
+def with_options(p: Pass, options: dict[str, str]) -> Pass:
+    """A copy of pass `p` with options set from text (`{"max_n": "3"}`)."""
+    from .errors import TflxError
+    fields = {f.name: f for f in dataclasses.fields(p)} if dataclasses.is_dataclass(p) else {}
+    values = {}
+    for key, text in options.items():
+        if key not in fields:
+            known = ", ".join(sorted(fields)) or "none"
+            raise TflxError(f"no option '{key}' (options: {known})", pass_name=p.name)
+        try:
+            values[key] = option_value(text, getattr(p, key))
+        except ValueError as e:
+            raise TflxError(f"option '{key}': {e}", pass_name=p.name) from None
+    return dataclasses.replace(p, **values)
