@@ -4,7 +4,8 @@
 the `shape` dialect, litert-converter's does not, and TF does not register upstream's
 `shape-legalize-to-stablehlo`. So: TF runs `remove-shape-constraints,canonicalize`, which
 leaves `shape.const_shape`, `shape_of`, `broadcast`, `split_at`, `concat` and
-`to_extent_tensor` (batched matmuls, reshapes); `to_generic_form` rewrites their one-line
+`to_extent_tensor` (batched matmuls, reshapes), and `tensor.dim` / `tensor.from_elements`
+building shapes from single extents (attention, flatten); `to_generic_form` rewrites their one-line
 custom syntax into the generic form (unregistered ops and `!shape.shape` parse there); this
 pass then lowers them to 1-D i64 StableHLO tensors, which `dynamic_broadcast_in_dim` and
 friends accept as shape operands. `arith.index_cast`s of those shapes become `stablehlo.convert`.
@@ -29,6 +30,8 @@ _SHAPE_OF = re.compile(rf"({_V}) = shape\.shape_of ({_V}) : (.+?) -> ({_SHAPE_T}
 _BROADCAST = re.compile(rf"({_V}) = shape\.broadcast ({_V}), ({_V}) : ({_SHAPE_T}), ({_SHAPE_T}) -> ({_SHAPE_T})")
 _CONCAT = re.compile(rf"({_V}) = shape\.concat ({_V}), ({_V}) : ({_SHAPE_T}), ({_SHAPE_T}) -> ({_SHAPE_T})")
 _TO_EXTENT = re.compile(rf"({_V}) = shape\.to_extent_tensor ({_V}) : ({_SHAPE_T}) -> (tensor<\d+xindex>)")
+_TENSOR_DIM = re.compile(rf"({_V}) = tensor\.dim ({_V}), ({_V}) : (tensor<[^>]+>)")
+_FROM_ELEMENTS = re.compile(rf"({_V}) = tensor\.from_elements ((?:{_V}, )*{_V}) : (tensor<(\d+)xindex>)")
 _ANY_SHAPE_OP = re.compile(r"= shape\.([a-z_]+)")
 
 
@@ -44,6 +47,9 @@ def to_generic_form(text: str) -> str:
     text = _BROADCAST.sub(lambda m: f'{m[1]} = "shape.broadcast"({m[2]}, {m[3]}) : ({m[4]}, {m[5]}) -> {m[6]}', text)
     text = _CONCAT.sub(lambda m: f'{m[1]} = "shape.concat"({m[2]}, {m[3]}) : ({m[4]}, {m[5]}) -> {m[6]}', text)
     text = _TO_EXTENT.sub(lambda m: f'{m[1]} = "shape.to_extent_tensor"({m[2]}) : ({m[3]}) -> {m[4]}', text)
+    text = _TENSOR_DIM.sub(lambda m: f'{m[1]} = "tensor.dim"({m[2]}, {m[3]}) : ({m[4]}, index) -> index', text)
+    text = _FROM_ELEMENTS.sub(
+        lambda m: f'{m[1]} = "tensor.from_elements"({m[2]}) : ({", ".join(["index"] * int(m[4]))}) -> {m[3]}', text)
     return text
 
 
@@ -174,3 +180,44 @@ class LegalizeShapeToStablehlo(PatternPass):
             return True
         with rewriter.ip, op.location:
             rewriter.replace_op(op, [b.op("stablehlo.convert", [op.operands[0]], [op.result.type]).result])
+
+    @rewrite("tensor.from_elements")
+    def from_elements(self, op, rewriter):
+        # Each extent must be a constant or a `tensor.dim` with a constant index.
+        plan = []
+        for v in op.operands:
+            k = _index_constant(v)
+            if k is not None:
+                plan.append(("const", k))
+                continue
+            owner = v.owner
+            if not isinstance(owner, (ir.Operation, ir.OpView)) or owner.operation.name != "tensor.dim":
+                return True
+            src, dim = owner.operation.operands
+            d = _index_constant(dim)
+            if d is None or not isinstance(src.type, ir.RankedTensorType):
+                return True
+            plan.append(("dim", (src, d)))
+        with rewriter.ip, op.location:
+            parts = []
+            for kind, what in plan:
+                if kind == "const":
+                    parts.append(_i64_const([what]))
+                    continue
+                src, d = what
+                static = b.shape_of(src)[d]
+                if static is not None:
+                    parts.append(_i64_const([static]))
+                    continue
+                size = b.op("stablehlo.get_dimension_size", [src], [b.tensor([], "int32")],
+                            {"dimension": b.i64_attr(d)}).result
+                size = b.op("stablehlo.convert", [size], [b.tensor([], "int64")]).result
+                parts.append(b.op("stablehlo.reshape", [size], [b.tensor([1], "int64")]).result)
+            rewriter.replace_op(op, [_concat(parts, len(parts)) if parts else _i64_const([])])
+
+    @rewrite("tensor.dim")
+    def dead_dim(self, op, rewriter):
+        # Unregistered here, so the driver cannot know it is side-effect free: erase it when unused.
+        if len(list(op.result.uses)):
+            return True
+        rewriter.erase_op(op)

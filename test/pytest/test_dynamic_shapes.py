@@ -59,3 +59,17 @@ def test_same_padded_avg_pool_with_dynamic_batch_fails_clearly(tf):
         tflx.convert(pool)
     msg = e.value.one_line()
     assert "stage 'stablehlo'" in msg and "pass 'tf-stablehlo'" in msg and "statically shaped" in msg
+
+
+def test_attention_block_with_dynamic_batch(tf):
+    """MultiHeadAttention + LayerNorm: tensor.dim / from_elements shapes and broadcasts."""
+    import keras
+    import tflx
+    keras.utils.set_random_seed(0)
+    inp = keras.Input((3, 4), name="x")
+    att = keras.layers.MultiHeadAttention(num_heads=2, key_dim=2)(inp, inp)
+    model = keras.Model(inp, keras.layers.LayerNormalization()(att + inp))
+    r = tflx.convert(model)
+    for n in (1, 3):
+        x = np.random.RandomState(n).randn(n, 3, 4).astype(np.float32)
+        np.testing.assert_allclose(run_signature(r.flatbuffer, x=x)["output_0"], model(x).numpy(), atol=1e-5)
