@@ -21,7 +21,6 @@
 # HLO: // tflx-stage: stablehlo
 # HLO-NOT: shape.
 # HLO: stablehlo.dot %arg0
-# HLO: stablehlo.get_dimension_size %{{.*}}, dim = 0
 # HLO: stablehlo.dynamic_broadcast_in_dim
 # HLO: stablehlo.tanh
 #
