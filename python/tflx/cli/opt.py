@@ -184,7 +184,7 @@ def _render(result, args: Args, filename: str) -> str:
 
 
 def _process_chunk(chunk, leaves, args: Args, filename: str):
-    """-> (output text or None, verification problems, user error or None)."""
+    """-> (output text or None, verification problems, error about this chunk or None)."""
     from .. import opt_driver as od
     from ..errors import TflxError
     from ..mlir import new_context
@@ -202,13 +202,11 @@ def _process_chunk(chunk, leaves, args: Args, filename: str):
             output = None
             error = TflxError(f"{collector.errors} error{'s' if collector.errors > 1 else ''} reported "
                               "(the passes themselves did not fail)")
-    except od.PipelineFailure as f:
+    except od.PipelineFailure as f:  # about this input; other TflxErrors are usage errors: abort
         if args.verify:
             collector.diags.extend(f.diags)
         else:
             error = f.to_user_error(filename)
-    except TflxError as e:
-        error = e
     finally:
         handler.detach()
     problems = []
