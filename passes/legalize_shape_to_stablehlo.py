@@ -7,7 +7,7 @@ leaves `shape.const_shape`, `shape_of`, `broadcast`, `split_at`, `concat` and
 `to_extent_tensor` (batched matmuls, reshapes), and `tensor.dim` / `tensor.from_elements`
 building shapes from single extents (attention, flatten); `to_generic_form` rewrites their one-line
 custom syntax into the generic form (unregistered ops and `!shape.shape` parse there); this
-pass then lowers them to 1-D i64 StableHLO tensors, which `dynamic_broadcast_in_dim` and
+pass then lowers them to 1-D i32 tensors (TFLite's shape type), which `dynamic_broadcast_in_dim` and
 friends accept as shape operands. `arith.index_cast`s of those shapes become `stablehlo.convert`.
 Rules whose operands are not lowered yet do not match; the greedy driver retries them when
 their operands change.
@@ -54,13 +54,13 @@ def to_generic_form(text: str) -> str:
 
 
 def _lowered_length(v: ir.Value) -> int | None:
-    """Length of a shape value once lowered to tensor<Nxi64>; None while it is not."""
+    """Length of a shape value once lowered to tensor<Nxi32>; None while it is not."""
     t = v.type
     if not isinstance(t, ir.RankedTensorType):
         return None
     if t.rank != 1 or ir.ShapedType.is_dynamic_size(t.shape[0]):
         return None
-    if not isinstance(t.element_type, ir.IntegerType) or t.element_type.width != 64:
+    if not isinstance(t.element_type, ir.IntegerType) or t.element_type.width != 32:
         return None
     return t.shape[0]
 
@@ -73,7 +73,7 @@ def _index_constant(v: ir.Value) -> int | None:
 
 
 def _slice(v: ir.Value, start: int, stop: int) -> ir.Value:
-    return b.op("stablehlo.slice", [v], [b.tensor([stop - start], "int64")],
+    return b.op("stablehlo.slice", [v], [b.tensor([stop - start], "int32")],
                 {"start_indices": ir.DenseI64ArrayAttr.get([start]),
                  "limit_indices": ir.DenseI64ArrayAttr.get([stop]),
                  "strides": ir.DenseI64ArrayAttr.get([1])}).result
@@ -83,16 +83,16 @@ def remaining_shape_ops(text: str) -> list[str]:
     return sorted({"shape." + m for m in _ANY_SHAPE_OP.findall(text)})
 
 
-def _i64_const(values) -> ir.Value:
-    values = np.asarray(values, dtype=np.int64).reshape(-1)
-    return b.op("stablehlo.constant", results=[b.tensor(values.shape, "int64")],
+def _shape_const(values) -> ir.Value:
+    values = np.asarray(values, dtype=np.int32).reshape(-1)
+    return b.op("stablehlo.constant", results=[b.tensor(values.shape, "int32")],
                 attributes={"value": b.dense(values)}).result
 
 
 def _concat(parts: list[ir.Value], n: int) -> ir.Value:
     if len(parts) == 1:
         return parts[0]
-    return b.op("stablehlo.concatenate", parts, [b.tensor([n], "int64")],
+    return b.op("stablehlo.concatenate", parts, [b.tensor([n], "int32")],
                 {"dimension": b.i64_attr(0)}).result
 
 
@@ -107,7 +107,7 @@ class LegalizeShapeToStablehlo(PatternPass):
     def const_shape(self, op, rewriter):
         values = np.array(ir.DenseElementsAttr(op.attributes["shape"]))
         with rewriter.ip, op.location:
-            rewriter.replace_op(op, [_i64_const(values)])
+            rewriter.replace_op(op, [_shape_const(values)])
 
     @rewrite("shape.shape_of")
     def shape_of(self, op, rewriter):
@@ -117,18 +117,11 @@ class LegalizeShapeToStablehlo(PatternPass):
         dims = b.shape_of(x)
         with rewriter.ip, op.location:
             if None not in dims:
-                rewriter.replace_op(op, [_i64_const(dims)])
+                rewriter.replace_op(op, [_shape_const(dims)])
                 return
-            parts = []
-            for i, d in enumerate(dims):
-                if d is not None:
-                    parts.append(_i64_const([d]))
-                    continue
-                size = b.op("stablehlo.get_dimension_size", [x], [b.tensor([], "int32")],
-                            {"dimension": b.i64_attr(i)}).result
-                size = b.op("stablehlo.convert", [size], [b.tensor([], "int64")]).result
-                parts.append(b.op("stablehlo.reshape", [size], [b.tensor([1], "int64")]).result)
-            rewriter.replace_op(op, [_concat(parts, len(dims))])
+            # One SHAPE op, as stock emits for tf.Shape.
+            shape = b.op("tfl.shape", [x], [b.tensor([len(dims)], "int32")]).result
+            rewriter.replace_op(op, [shape])
 
     @rewrite("shape.broadcast")
     def broadcast(self, op, rewriter):
@@ -139,11 +132,11 @@ class LegalizeShapeToStablehlo(PatternPass):
             return True
         n = max(ranks)
         with rewriter.ip, op.location:
-            lhs, rhs = [v if r == n else _concat([_i64_const([1] * (n - r)), v], n)
+            lhs, rhs = [v if r == n else _concat([_shape_const([1] * (n - r)), v], n)
                         for v, r in zip((lhs, rhs), ranks)]
-            is_one = b.op("stablehlo.compare", [lhs, _i64_const([1] * n)], [b.tensor([n], "bool")],
+            is_one = b.op("stablehlo.compare", [lhs, _shape_const([1] * n)], [b.tensor([n], "bool")],
                           {"comparison_direction": "#stablehlo<comparison_direction EQ>"}).result
-            rewriter.replace_op(op, [b.op("stablehlo.select", [is_one, rhs, lhs], [b.tensor([n], "int64")]).result])
+            rewriter.replace_op(op, [b.op("stablehlo.select", [is_one, rhs, lhs], [b.tensor([n], "int32")]).result])
 
     @rewrite("shape.split_at")
     def split_at(self, op, rewriter):
@@ -164,7 +157,7 @@ class LegalizeShapeToStablehlo(PatternPass):
             return True
         with rewriter.ip, op.location:
             parts = [v for v, n in zip(op.operands, lengths) if n]
-            out = _concat(parts, sum(lengths)) if parts else _i64_const([])
+            out = _concat(parts, sum(lengths)) if parts else _shape_const([])
             rewriter.replace_op(op, [out])
 
     @rewrite("shape.to_extent_tensor")
@@ -175,9 +168,12 @@ class LegalizeShapeToStablehlo(PatternPass):
 
     @rewrite("arith.index_cast")
     def index_cast(self, op, rewriter):
-        # Only casts of shapes this pass lowered: their operand became tensor<Nxi64>.
+        # Only casts of shapes this pass lowered: their operand became tensor<Nxi32>.
         if _lowered_length(op.operands[0]) is None or not isinstance(op.result.type, ir.RankedTensorType):
             return True
+        if op.operands[0].type == op.result.type:
+            rewriter.replace_op(op, [op.operands[0]])
+            return
         with rewriter.ip, op.location:
             rewriter.replace_op(op, [b.op("stablehlo.convert", [op.operands[0]], [op.result.type]).result])
 
@@ -202,18 +198,17 @@ class LegalizeShapeToStablehlo(PatternPass):
             parts = []
             for kind, what in plan:
                 if kind == "const":
-                    parts.append(_i64_const([what]))
+                    parts.append(_shape_const([what]))
                     continue
                 src, d = what
                 static = b.shape_of(src)[d]
                 if static is not None:
-                    parts.append(_i64_const([static]))
+                    parts.append(_shape_const([static]))
                     continue
                 size = b.op("stablehlo.get_dimension_size", [src], [b.tensor([], "int32")],
                             {"dimension": b.i64_attr(d)}).result
-                size = b.op("stablehlo.convert", [size], [b.tensor([], "int64")]).result
-                parts.append(b.op("stablehlo.reshape", [size], [b.tensor([1], "int64")]).result)
-            rewriter.replace_op(op, [_concat(parts, len(parts)) if parts else _i64_const([])])
+                parts.append(b.op("stablehlo.reshape", [size], [b.tensor([1], "int32")]).result)
+            rewriter.replace_op(op, [_concat(parts, len(parts)) if parts else _shape_const([])])
 
     @rewrite("tensor.dim")
     def dead_dim(self, op, rewriter):

@@ -62,7 +62,7 @@ _OP_IN_MSG = re.compile(r"'((?:tf|tfl|stablehlo|chlo|mhlo|shape|func|arith|vhlo)
 
 
 _CALLSITE_NAME = re.compile(r'callsite\("([^"]+)"\(')
-_NAME_LOC = re.compile(r'(?:loc\(|fused\[)"([^"]+)"')
+_NAME_LOC = re.compile(r'(?:loc\(|fused\[)"([^"]+)"(?!:\d)')  # a name, not a "file":line
 
 
 _QUOTED = re.compile(r'"([^"]+)"')

@@ -34,6 +34,9 @@ class Signature:
     node_sources: dict[str, str] = field(default_factory=dict)
     # Values of concrete.captured_inputs, in order (numpy); None when one is unknown.
     captures: list | None = None
+    # What owns the captured variables (loaded SavedModel, Keras model): kept alive so the
+    # function can still be frozen later (TF deletes variables with their last owner).
+    owner: object = None
     _frozen: object = None
 
     @property
@@ -176,7 +179,7 @@ def load_saved_model(path: str, signature_keys: list[str] | None = None) -> list
             input_names=in_keys, output_names=out_keys,
             input_tensor_names=[tin.get(k, f"{key}_{k}:0") for k in in_keys],
             output_tensor_names=[tout.get(k, f"{key}_{k}:0") for k in out_keys],
-            captures=capture_values(cf, getattr(loaded, "variables", ()))))
+            captures=capture_values(cf, getattr(loaded, "variables", ())), owner=loaded))
     if sigs:
         sigs[0].notes.extend(notes)
     return sigs
@@ -215,7 +218,7 @@ def load_keras(model_or_path, signature_key: str = DEFAULT_SIGNATURE) -> list[Si
     outs = [f"output_{i}" for i in range(len(_tf().nest.flatten(cf.structured_outputs)))]
     return [Signature(signature_key, cf, names, outs,
                       [f"{signature_key}_{n}:0" for n in names], [f"{signature_key}_{n}:0" for n in outs],
-                      captures=capture_values(cf, model.variables))]
+                      captures=capture_values(cf, model.variables), owner=model)]
 
 
 def load_function(fn, signature_key: str = DEFAULT_SIGNATURE) -> list[Signature]:

@@ -268,7 +268,7 @@ def export_flatbuffer(module: ir.Module, ctx: ir.Context) -> bytes:
         name, loc = bad[0]
         names = sorted({n for n, _ in bad})
         more = f" (and {len(bad) - 1} more: {', '.join(names)})" if len(bad) > 1 else ""
-        flex = "; it would need the Flex runtime" if name.startswith("tf.") else ""
+        flex = " (stock TFLite would need the Flex runtime or a custom op)" if name.startswith("tf.") else ""
         err = TflxError(f"no TFLite builtin for this op{flex}{more}. "
                         "Write a plugin pass for it, or declare a custom op",
                         stage="flatbuffer", op=name, location=user_source_line(loc))
