@@ -5,7 +5,7 @@
 
 // CHECK-LABEL: func.func @const_shape
 // CHECK-NOT: shape.
-// CHECK: %[[C:.*]] = stablehlo.constant dense<[2, 3]> : tensor<2xi64>
+// CHECK: %[[C:.*]] = stablehlo.constant dense<[2, 3]> : tensor<2xi32>
 // CHECK: stablehlo.dynamic_broadcast_in_dim %arg0, %[[C]], dims = [1]
 func.func @const_shape(%arg0: tensor<3xf32>) -> tensor<2x3xf32> {
   %0 = "shape.const_shape"() {shape = dense<[2, 3]> : tensor<2xindex>} : () -> tensor<2xindex>
@@ -18,7 +18,7 @@ func.func @const_shape(%arg0: tensor<3xf32>) -> tensor<2x3xf32> {
 // A fully static shape_of is a constant.
 // CHECK-LABEL: func.func @static_shape_of
 // CHECK-NOT: shape.
-// CHECK: %[[C:.*]] = stablehlo.constant dense<[4, 5]> : tensor<2xi64>
+// CHECK: %[[C:.*]] = stablehlo.constant dense<[4, 5]> : tensor<2xi32>
 // CHECK: stablehlo.dynamic_broadcast_in_dim %arg1, %[[C]], dims = [1]
 func.func @static_shape_of(%arg0: tensor<4x5xf32>, %arg1: tensor<5xf32>) -> tensor<4x5xf32> {
   %0 = "shape.shape_of"(%arg0) : (tensor<4x5xf32>) -> tensor<2xindex>
@@ -28,14 +28,10 @@ func.func @static_shape_of(%arg0: tensor<4x5xf32>, %arg1: tensor<5xf32>) -> tens
 
 // -----
 
-// A dynamic dim is read at run time; static dims stay constants.
+// A shape with a dynamic dim is read at run time with one tfl.shape (TFLite's SHAPE, i32).
 // CHECK-LABEL: func.func @dynamic_shape_of
 // CHECK-NOT: shape.
-// CHECK-DAG: %[[SIZE:.*]] = stablehlo.get_dimension_size %arg0, dim = 0 : (tensor<?x3xf32>) -> tensor<i32>
-// CHECK-DAG: %[[WIDE:.*]] = stablehlo.convert %[[SIZE]] : (tensor<i32>) -> tensor<i64>
-// CHECK-DAG: %[[BATCH:.*]] = stablehlo.reshape %[[WIDE]] : (tensor<i64>) -> tensor<1xi64>
-// CHECK-DAG: %[[THREE:.*]] = stablehlo.constant dense<3> : tensor<1xi64>
-// CHECK: %[[SHAPE:.*]] = stablehlo.concatenate %[[BATCH]], %[[THREE]], dim = 0 : (tensor<1xi64>, tensor<1xi64>) -> tensor<2xi64>
+// CHECK: %[[SHAPE:.*]] = "tfl.shape"(%arg0) : (tensor<?x3xf32>) -> tensor<2xi32>
 // CHECK: stablehlo.dynamic_broadcast_in_dim %arg1, %[[SHAPE]], dims = [1]
 func.func @dynamic_shape_of(%arg0: tensor<?x3xf32>, %arg1: tensor<3xf32>) -> tensor<?x3xf32> {
   %0 = "shape.shape_of"(%arg0) : (tensor<?x3xf32>) -> tensor<2xindex>
@@ -49,11 +45,11 @@ func.func @dynamic_shape_of(%arg0: tensor<?x3xf32>, %arg1: tensor<3xf32>) -> ten
 // side wherever one side is 1.
 // CHECK-LABEL: func.func @broadcast
 // CHECK-NOT: shape.
-// CHECK-DAG: %[[RHS:.*]] = stablehlo.constant dense<[1, 3]> : tensor<2xi64>
-// CHECK-DAG: %[[ONES:.*]] = stablehlo.constant dense<1> : tensor<2xi64>
-// CHECK-DAG: %[[LHS:.*]] = stablehlo.concatenate
-// CHECK: %[[EQ:.*]] = stablehlo.compare EQ, %[[LHS]], %[[ONES]] : (tensor<2xi64>, tensor<2xi64>) -> tensor<2xi1>
-// CHECK: %[[B:.*]] = stablehlo.select %[[EQ]], %[[RHS]], %[[LHS]] : tensor<2xi1>, tensor<2xi64>
+// CHECK-DAG: %[[RHS:.*]] = stablehlo.constant dense<[1, 3]> : tensor<2xi32>
+// CHECK-DAG: %[[ONES:.*]] = stablehlo.constant dense<1> : tensor<2xi32>
+// CHECK-DAG: %[[LHS:.*]] = "tfl.shape"(%arg0)
+// CHECK: %[[EQ:.*]] = stablehlo.compare EQ, %[[LHS]], %[[ONES]] : (tensor<2xi32>, tensor<2xi32>) -> tensor<2xi1>
+// CHECK: %[[B:.*]] = stablehlo.select %[[EQ]], %[[RHS]], %[[LHS]] : tensor<2xi1>, tensor<2xi32>
 // CHECK: stablehlo.dynamic_broadcast_in_dim %arg0, %[[B]], dims = [0, 1]
 // CHECK: stablehlo.dynamic_broadcast_in_dim %arg1, %[[B]], dims = [0, 1]
 func.func @broadcast(%arg0: tensor<?x3xf32>, %arg1: tensor<1x3xf32>) -> tensor<?x3xf32> {
@@ -73,13 +69,13 @@ func.func @broadcast(%arg0: tensor<?x3xf32>, %arg1: tensor<1x3xf32>) -> tensor<?
 // CHECK-LABEL: func.func @split_concat_cast
 // CHECK-NOT: shape.
 // CHECK-NOT: arith.index_cast
-// CHECK: %[[W:.*]] = stablehlo.constant dense<[4, 5]> : tensor<2xi64>
-// CHECK: %[[D:.*]] = stablehlo.get_dimension_size %arg0, dim = 0
-// CHECK: %[[S:.*]] = stablehlo.concatenate
+// CHECK: %[[W:.*]] = stablehlo.constant dense<[4, 5]> : tensor<2xi32>
+// CHECK: %[[S:.*]] = "tfl.shape"(%arg0) : (tensor<?x3x4xf32>) -> tensor<3xi32>
 // CHECK: %[[HEAD:.*]] = stablehlo.slice %[[S]] [0:1]
-// CHECK: %[[CAT:.*]] = stablehlo.concatenate %[[HEAD]], %[[W]], dim = 0 : (tensor<1xi64>, tensor<2xi64>) -> tensor<3xi64>
+// CHECK: %[[CAT:.*]] = stablehlo.concatenate %[[HEAD]], %[[W]], dim = 0 : (tensor<1xi32>, tensor<2xi32>) -> tensor<3xi32>
 // CHECK: stablehlo.dynamic_broadcast_in_dim %arg1, %[[CAT]], dims = [1, 2]
-// CHECK: stablehlo.convert %[[S]] : (tensor<3xi64>) -> tensor<3xi32>
+// The index_cast to i32 has nothing left to do.
+// CHECK: return %{{.*}}, %[[S]] : tensor<?x4x5xf32>, tensor<3xi32>
 func.func @split_concat_cast(%arg0: tensor<?x3x4xf32>, %arg1: tensor<4x5xf32>) -> (tensor<?x4x5xf32>, tensor<3xi32>) {
   %w = "shape.const_shape"() {shape = dense<[4, 5]> : tensor<2xindex>} : () -> !shape.shape
   %c-2 = arith.constant -2 : index
