@@ -19,7 +19,8 @@ Reads MLIR (a file, or stdin for '-' or no INPUT), runs passes, prints the resul
 
 options:
   -o FILE                     write the output here (atomically) instead of stdout
-  --pass-pipeline=PIPELINE    e.g. 'builtin.module(fold-identity-reshape,func.func(tfl-optimize))'
+  --pass-pipeline=PIPELINE, -p PIPELINE
+                              e.g. 'builtin.module(fold-identity-reshape,func.func(tfl-optimize))'
   -PASS[=OPTIONS]             add one pass (function passes are nested for you); repeatable
   --plugin=FILE.py|MODULE     load a tflx plugin (its passes become available); repeatable
   -split-input-file           process each '// -----'-separated chunk on its own
@@ -27,6 +28,9 @@ options:
   --mlir-print-ir-after-all   print the IR after every pass to stderr
   --mlir-print-debuginfo      print locations
   --mlir-print-op-generic     print ops in generic form
+  --mlir-elide-elementsattrs-if-larger=N
+                              print constants with more than N elements as dense_resource
+                              placeholders (output for reading, not for parsing back)
   --list-passes               list the passes of tflx, litert-converter and TensorFlow
   -h, --help                  this text
 
@@ -36,7 +40,7 @@ then. A name both litert-converter and TF register (canonicalize, cse, ...) runs
 nearest neighbouring pass is a TF pass, else in litert-converter.
 """
 
-_VALUE_OPTS = {"o", "pass-pipeline", "plugin", "load-pass-plugin"}
+_VALUE_OPTS = {"o", "pass-pipeline", "p", "plugin", "load-pass-plugin", "mlir-elide-elementsattrs-if-larger"}
 _BOOL_OPTS = {"verify-diagnostics", "mlir-print-ir-after-all", "list-passes", "mlir-print-debuginfo",
               "mlir-print-op-generic", "h", "help", "allow-unregistered-dialect", "mlir-disable-threading",
               "split-input-file"}
@@ -56,6 +60,7 @@ class Args:
         self.generic = False
         self.help = False
         self.plugins: list[str] = []
+        self.elide: int | None = None
 
 
 def _unquote(v: str) -> str:
@@ -92,6 +97,11 @@ def parse_args(argv: list[str]) -> Args:
                 a.output = value
             elif key in ("plugin", "load-pass-plugin"):
                 a.plugins.append(value)
+            elif key == "mlir-elide-elementsattrs-if-larger":
+                try:
+                    a.elide = int(value)
+                except ValueError:
+                    raise TflxError(f"--{key}: expected a number, got {value!r}") from None
             else:
                 if a.pipeline is not None:
                     raise TflxError("--pass-pipeline given twice")
@@ -172,11 +182,11 @@ _LOC_STDIN = re.compile(r'loc\("-":')
 
 def _render(result, args: Args, filename: str) -> str:
     """The output text of a module (or of TF's text, when only TF could hold the IR)."""
-    from ..mlir import print_module
     if isinstance(result, str):
         text = result
     else:
-        text = print_module(result, debug_info=args.debug_info, generic=args.generic)
+        text = result.operation.get_asm(enable_debug_info=args.debug_info, print_generic_op_form=args.generic,
+                                        large_elements_limit=args.elide)
     if args.debug_info and filename != "-":
         name = filename.replace("\\", "\\\\").replace('"', '\\"')
         text = _LOC_STDIN.sub(lambda _: f'loc("{name}":', text)
