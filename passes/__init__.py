@@ -2,11 +2,11 @@
 
 Importing this package registers every built-in pass (see `tflx-opt --list-passes`).
 """
-from . import fold_identity_reshape, legalize_shape_to_stablehlo, raise_avg_pool, raise_mean  # noqa: F401
+from . import fold_identity_reshape, legalize_shape_to_stablehlo, raise_avg_pool, raise_mean, raise_softmax  # noqa: F401
 from . import decompose_cholesky, decompose_matrix_determinant, decompose_matrix_inverse  # noqa: F401
 from . import legalize_topk_to_tfl  # noqa: F401
 
 # Passes the pipeline runs by default, in this order, at their stage.
-DEFAULT_PASSES = ("fold-identity-reshape", "raise-sum-mul-to-mean", "raise-avg-pool",
+DEFAULT_PASSES = ("fold-identity-reshape", "raise-sum-mul-to-mean", "raise-avg-pool", "raise-softmax",
                   "decompose-matrix-determinant", "decompose-matrix-inverse", "decompose-cholesky",
                   "legalize-topk-to-tfl")

@@ -73,3 +73,16 @@ def test_attention_block_with_dynamic_batch(tf):
     for n in (1, 3):
         x = np.random.RandomState(n).randn(n, 3, 4).astype(np.float32)
         np.testing.assert_allclose(run_signature(r.flatbuffer, x=x)["output_0"], model(x).numpy(), atol=1e-5)
+
+
+def test_softmax_head_with_dynamic_batch_is_one_builtin():
+    import keras
+    import tflx
+    keras.utils.set_random_seed(1)
+    inp = keras.Input((8,), name="x")
+    model = keras.Model(inp, keras.layers.Dense(5, activation="softmax")(inp))
+    r = tflx.convert(model)
+    assert r.op_histogram() == {"FULLY_CONNECTED": 1, "SOFTMAX": 1}
+    for n in (1, 4):
+        x = np.random.RandomState(n).randn(n, 8).astype(np.float32) * 3
+        np.testing.assert_allclose(run_signature(r.flatbuffer, x=x)["output_0"], model(x).numpy(), atol=1e-6)
