@@ -33,6 +33,24 @@ def import_runtime():
         import litert_converter.converter_api_ext  # noqa: F401
 
 
+def route_native_stderr() -> None:
+    """For the rest of the process, C++ writes to fd 2 (TF/absl banners and "W0000 ... unknown
+    op" lines that appear mid-run) go to /dev/null, while Python's sys.stderr keeps the real
+    stderr: the user sees tflx's progress and one-line errors only. TFLX_VERBOSE=1 keeps both."""
+    if os.environ.get("TFLX_VERBOSE") or sys.stderr is not sys.__stderr__:
+        return  # verbose, already routed, or stderr captured in-process (tests): leave it
+    try:
+        sys.stderr.flush()
+        real = os.dup(2)
+        devnull = os.open(os.devnull, os.O_WRONLY)
+    except OSError:
+        return
+    os.dup2(devnull, 2)
+    os.close(devnull)
+    stream = os.fdopen(real, "w", buffering=1, errors="backslashreplace")
+    sys.stderr = stream
+
+
 def run_cli(body, argv=None) -> int:
     """Run a command body; TflxError -> one line on stderr and exit 1; Ctrl-C -> 130."""
     from ..errors import TflxError

@@ -196,6 +196,8 @@ def _main(argv):
 def main(argv=None) -> int:
     # SIGTERM -> KeyboardInterrupt-like exit so temp files are cleaned and no output is half written.
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    from .common import route_native_stderr
+    route_native_stderr()  # tflx's own output only; tflx-opt keeps MLIR's native IR printing
     return run_cli(_main, argv)
 
 
