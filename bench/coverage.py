@@ -37,6 +37,7 @@ import datetime
 import inspect
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -159,6 +160,10 @@ def build_cases():
         if op in ("Round", "Rint"):
             x.flat[:4] = [0.5, 1.5, -2.5, 2.5]  # ties: both round half to even
         raw(op, "f32[2,3,4]", [x], tol=tol)
+    raw("Erf", "f32[64] wide range", [np.linspace(-6, 6, 64).astype(np.float32)], tol=loose)
+    raw("Erfinv", "f32[9] near +-1", [np.array([-0.999, -0.99, -0.9, -0.5, 0, 0.5, 0.9, 0.99, 0.999], np.float32)],
+        tol=special)
+    raw("Tan", "f32[1,2,3,4] rank 4", [rnd("tan4", (1, 2, 3, 4), -1.4, 1.4)], tol=loose)
     raw("Lgamma", "f32[8] negative non-integers", [np.array([-0.5, -1.5, -2.3, -3.7, -0.1, 0.3, 2.5, 7.0],
                                                             np.float32)], tol=special)
     raw("Sign", "i32[6]", [np.array([-3, 0, 5, -1, 2, 0], np.int32)], tol=EXACT)
@@ -276,6 +281,8 @@ def build_cases():
     gen[0, 0, 0] = 0.0  # needs a row exchange
     raw("MatrixDeterminant", "f32[2,4,4] pivoting", [gen], tol=lin)
     raw("MatrixDeterminant", "f32[3,3]", [rnd("det3", (3, 3))], tol=lin)
+    raw("MatrixDeterminant", "f32[3,2,2,2] batch dims", [rnd("det2", (3, 2, 2, 2))], tol=lin)
+    raw("MatrixDeterminant", "f32[1,1]", [rnd("det1", (1, 1))], tol=lin)
     raw("LogMatrixDeterminant", "f32[2,3,3]", [rnd("logdet", (2, 3, 3))], tol=lin)
     inv = (_rs("inv").randn(2, 4, 4) + 3 * np.eye(4)).astype(np.float32)
     inv[1, 0, 0] = 0.0
@@ -284,6 +291,9 @@ def build_cases():
         tol=lin, adjoint=True)
     raw("Cholesky", "f32[2,4,4] SPD", [spd("chol", 4, (2,))], tol=lin)
     raw("Cholesky", "f32[3,3] SPD", [spd("chol3", 3)], tol=lin)
+    raw("Cholesky", "f32[2,2,6,6] SPD batch dims", [spd("chol6", 6, (2, 2))], tol=lin)
+    raw("MatrixInverse", "f32[2,3,5,5] batch dims", [(_rs("inv5").randn(2, 3, 5, 5) + 4 * np.eye(5)).astype(np.float32)],
+        tol=lin)
     raw("MatrixSolve", "f32[2,3,3]x[2,3,2]", [(rnd("solve-a", (2, 3, 3)) + 4 * np.eye(3)).astype(np.float32),
                                             rnd("solve-b", (2, 3, 2))], tol=lin)
     tri = np.tril(rnd("trisolve", (2, 4, 4))) + 3 * np.eye(4, dtype=np.float32)
@@ -410,6 +420,7 @@ def build_cases():
 
     # --- sorting / top-k ----------------------------------------------------------------------
     add("TopKV2", "f32[3,6] k=3", lambda t: tuple(R.TopKV2(input=t, k=3)), [rnd("topk", (3, 6))], tol=F32)
+    add("TopKV2", "f32[2,3,7] k=1", lambda t: tuple(R.TopKV2(input=t, k=1)), [rnd("topk1", (2, 3, 7))], tol=F32)
     add("TopKV2", "i32[8] k=4", lambda t: tuple(R.TopKV2(input=t, k=4)), [irnd("topk-i", (8,), -100, 100)], tol=EXACT)
     add("tf.sort", "f32[3,5] ascending", lambda t: tf.sort(t, axis=-1), [rnd("sort", (3, 5))], tol=F32,
         api="tf.sort")
@@ -901,6 +912,41 @@ def _cell(s: str) -> str:
     return str(s).replace("|", "\\|").replace("\n", " ")
 
 
+_LOC = re.compile(r" \(at [^)]*\)$")
+_OPNAME = re.compile(r"'(?:tf|tfl|stablehlo)\.[A-Za-z0-9_]+'|tf\.[A-Z][A-Za-z0-9]+|%\d+|\(\d+\)|\d+ != \d+")
+
+
+def _reason(r) -> str | None:
+    """Why a case is not verified with tflx, with op names and numbers blanked, so that cases
+    failing for the same reason group together."""
+    t, rn = r["tflx"], r["run"]
+    if t.get("status") in ("fails", "crashed", "timeout"):
+        msg = _LOC.sub("", t.get("error", "").replace("tflx: error: ", ""))
+        if "no TFLite builtin for this op (stock" in msg:
+            return "flatbuffer: a TF op is left (no lowering to StableHLO/TFL)"
+        m = re.search(r"op '(stablehlo\.[^']+)': no TFLite builtin", msg)
+        if m:
+            return f"flatbuffer: StableHLO op without a TFLite builtin is left: {m.group(1)}"
+        msg = re.sub(r"\(and \d+ more: [^)]*\)", "", msg)
+        return f"{t.get('status')}: " + _OPNAME.sub("…", msg)[:150]
+    if rn.get("status") == "mismatch":
+        return "runs but does not match TF"
+    if rn.get("status") in ("fails", "crashed", "timeout"):
+        return "run: " + _OPNAME.sub("…", rn.get("error", ""))[:150]
+    return None
+
+
+def failure_families(records: list[dict]) -> list[dict]:
+    groups: dict[str, list[str]] = {}
+    for r in records:
+        why = _reason(r)
+        if why:
+            groups.setdefault(why, [])
+            if r["op"] not in groups[why]:
+                groups[why].append(r["op"])
+    return [{"reason": k, "ops": v} for k, v in sorted(groups.items(), key=lambda kv: -len(kv[1]))]
+
+
 def summarize(records: list[dict]) -> dict:
     ops = sorted({r["op"] for r in records})
 
@@ -925,6 +971,8 @@ def summarize(records: list[dict]) -> dict:
         "ops_tflx_wins": len(wins), "tflx_wins": wins,
         "ops_tflx_wins_without_stablehlo_ops": len(wins_no_shlo),
         "ops_stock_verified_tflx_not": losses,
+        "ops_raw_in_graph": len({r["op"] for r in records if r.get("op_in_graph")}),
+        "failure_families": failure_families(records),
         "crashed": sorted(r["id"] for r in records if "crash" in r),
         "skipped": sorted(r["id"] for r in records if "skipped" in r),
     }
@@ -1006,7 +1054,8 @@ def write_reports(records: list[dict], summary: dict, md_path: str, json_path: s
              "Re-run whenever passes change.\n")
     L.append("## Summary\n")
     L.append(f"- **{s['ops']} TF ops** in **{s['cases']} cases** (each a `tf.function` with a static "
-             "input signature around one op).")
+             f"input signature around one op; {s['ops_raw_in_graph']} are `tf.raw_ops` names found in the "
+             "traced graph, the rest are public-API entries such as `tf.sort`).")
     L.append(f"- Stock converter (`TFLiteConverter.from_concrete_functions`, default = builtins only) "
              f"converts to builtins: **{s['ops_stock_builtins']} ops** ({s['cases_stock_builtins']} cases).")
     L.append(f"- tflx (`tflx.convert`, default built-in passes) converts to builtins: "
@@ -1024,6 +1073,13 @@ def write_reports(records: list[dict], summary: dict, md_path: str, json_path: s
     if s["skipped"]:
         L.append(f"- Skipped: {len(s['skipped'])} cases (time budget).")
     L.append("")
+    L.append("## Where tflx does not (yet) give verified builtins, by reason\n")
+    L.append("| reason (op names blanked) | ops |")
+    L.append("|---|---|")
+    for fam in s["failure_families"]:
+        L.append(f"| {_cell(fam['reason'])} | {_cell(', '.join(fam['ops']))} |")
+    L.append("")
+    L.append("## All cases\n")
     L.append("Columns: **stock** = `builtins` (converted, no CUSTOM/Flex ops; `run: …` when that .tflite does "
              "not run/match), `flex` (refused: the op needs the Select-TF runtime), `fails` (other error). "
              "**tflx** = `builtins`, `builtins (+STABLEHLO)` when STABLEHLO_* builtins are in the "
