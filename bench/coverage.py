@@ -12,8 +12,9 @@ For each case the sweep records:
 
 1. stock: `tf.lite.TFLiteConverter.from_concrete_functions([cf], fn)` with default settings
    (builtin ops only). `builtins` when it converts; `flex` when it refuses because the op needs the
-   Select-TF (Flex) runtime; `fails` on any other error (its first error line is kept). A stock
-   .tflite is run too (`stock_run`), so a stock "success" that does not run is visible.
+   Select-TF (Flex) runtime; `custom` when not even Flex has the op; `fails` on any other error
+   (its first error line is kept). A stock .tflite is run too (`stock.run`), so a stock "success"
+   that does not run is visible.
 2. tflx: `tflx.convert(fn)` with the default built-in passes. `builtins` when the .tflite has no
    CUSTOM/Flex ops (STABLEHLO_* builtins are listed separately), `non-builtin` when it has,
    `fails` with the stage and `TflxError.one_line()` otherwise.
@@ -22,8 +23,9 @@ For each case the sweep records:
    (float32 default rtol = atol = 1e-5; looser stated per case for approximations of special
    functions and for linear algebra; ints and bools must be equal).
 
-(Setting TFLX_COVERAGE_ABORT=<case id> makes the child abort() in that case's tflx step: the
-tests use it to check that a crash is recorded and the sweep goes on.)
+(TFLX_COVERAGE_FAULT="abort:<case id>;hang:<case id>" makes the child abort() / hang in those
+cases' tflx step: the tests use it to check that crashes and timeouts are recorded and the sweep
+goes on.)
 
 Isolation: cases run in child processes (many cases per child: the TF import costs seconds). A
 child writes one JSON line per event to a file; when it dies (a native abort, a segfault) or a
@@ -33,6 +35,7 @@ that was running and starts a new child for the remaining cases.
 from __future__ import annotations
 
 import argparse
+import collections
 import datetime
 import inspect
 import json
@@ -578,7 +581,7 @@ def build_cases():
 def _first_error_line(text: str) -> str:
     lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
     for ln in lines:
-        if "TF Select ops:" in ln:
+        if ln.startswith(("TF Select ops:", "Custom ops:")):
             return ln
     for ln in lines:
         if "error:" in ln:
@@ -587,8 +590,12 @@ def _first_error_line(text: str) -> str:
 
 
 def _stock_status(text: str) -> str:
-    if "TF Select ops" in text or "neither a custom op nor a flex op" in text or "Select TF" in text:
+    """flex: refused, but the op is in the Select-TF (Flex) allowlist; custom: not even Flex has
+    it (ERROR_NEEDS_CUSTOM_OPS); fails: any other error."""
+    if "TF Select ops:" in text:
         return "flex"
+    if "ERROR_NEEDS_CUSTOM_OPS" in text or "\nCustom ops:" in text:
+        return "custom"
     return "fails"
 
 
@@ -698,8 +705,11 @@ def run_case(case: Case, emit) -> dict:
 
     # (2) tflx
     emit("stage", case.id, "tflx")
-    if os.environ.get("TFLX_COVERAGE_ABORT") == case.id:  # tests: a native abort in this step
+    fault = dict(f.split(":", 1)[::-1] for f in os.environ.get("TFLX_COVERAGE_FAULT", "").split(";") if ":" in f)
+    if fault.get(case.id) == "abort":  # tests: a native abort in this step
         os.abort()
+    if fault.get(case.id) == "hang":  # tests: a step that never finishes
+        time.sleep(3600)
     tx = {}
     data = None
     try:
@@ -969,7 +979,9 @@ def summarize(records: list[dict]) -> dict:
         "ops_stock_builtins": len(stock_ops), "ops_tflx_builtins": len(tflx_ops),
         "ops_tflx_verified": len(tflx_ver),
         "ops_tflx_wins": len(wins), "tflx_wins": wins,
+        "cases_stock_by_status": dict(sorted(collections.Counter(r["stock"].get("status") for r in records).items())),
         "ops_tflx_wins_without_stablehlo_ops": len(wins_no_shlo),
+        "tflx_wins_without_stablehlo_ops": wins_no_shlo,
         "ops_stock_verified_tflx_not": losses,
         "ops_raw_in_graph": len({r["op"] for r in records if r.get("op_in_graph")}),
         "failure_families": failure_families(records),
@@ -1032,7 +1044,7 @@ def _note(r):
         parts.append("run: " + r["run"]["error"])
     if t.get("passes"):
         parts.append("passes: " + ", ".join(t["passes"]))
-    if r["stock"].get("status") in ("flex", "fails", "crashed", "timeout") and r["stock"].get("error"):
+    if r["stock"].get("status") in ("flex", "custom", "fails", "crashed", "timeout") and r["stock"].get("error"):
         parts.append("stock: " + r["stock"]["error"])
     if r["stock"].get("run", {}).get("error"):
         parts.append("stock run: " + r["stock"]["run"]["error"])
@@ -1057,13 +1069,18 @@ def write_reports(records: list[dict], summary: dict, md_path: str, json_path: s
              f"input signature around one op; {s['ops_raw_in_graph']} are `tf.raw_ops` names found in the "
              "traced graph, the rest are public-API entries such as `tf.sort`).")
     L.append(f"- Stock converter (`TFLiteConverter.from_concrete_functions`, default = builtins only) "
-             f"converts to builtins: **{s['ops_stock_builtins']} ops** ({s['cases_stock_builtins']} cases).")
+             f"converts to builtins: **{s['ops_stock_builtins']} ops** ({s['cases_stock_builtins']} cases). "
+             "Cases by stock outcome: " + ", ".join(f"{k} {v}" for k, v in s["cases_stock_by_status"].items())
+             + ".")
     L.append(f"- tflx (`tflx.convert`, default built-in passes) converts to builtins: "
              f"**{s['ops_tflx_builtins']} ops** ({s['cases_tflx_builtins']} cases); runs in ai-edge-litert "
              f"and matches TF: **{s['ops_tflx_verified']} ops** ({s['cases_tflx_verified']} cases).")
+    shlo = sorted(set(s["tflx_wins"]) - set(s["tflx_wins_without_stablehlo_ops"]))
     L.append(f"- **Key number: {s['ops_tflx_wins']} TF ops convert to pure builtins with tflx, numerically "
-             f"verified, where the stock converter needs Flex or fails** ({s['cases_tflx_wins']} cases; "
-             f"{s['ops_tflx_wins_without_stablehlo_ops']} of these ops without any STABLEHLO_* builtin).")
+             f"verified, where the stock converter needs Flex (or a custom op) or fails** "
+             f"({s['cases_tflx_wins']} cases; {s['ops_tflx_wins_without_stablehlo_ops']} of these ops without "
+             f"any STABLEHLO_* builtin; with STABLEHLO_* builtins that ai-edge-litert runs: "
+             f"{', '.join(shlo) or 'none'}):")
     L.append(f"  {', '.join(s['tflx_wins'])}.")
     if s["ops_stock_verified_tflx_not"]:
         L.append(f"- Ops where a stock case converts and matches but the tflx case does not: "
@@ -1081,7 +1098,8 @@ def write_reports(records: list[dict], summary: dict, md_path: str, json_path: s
     L.append("")
     L.append("## All cases\n")
     L.append("Columns: **stock** = `builtins` (converted, no CUSTOM/Flex ops; `run: …` when that .tflite does "
-             "not run/match), `flex` (refused: the op needs the Select-TF runtime), `fails` (other error). "
+             "not run/match), `flex` (refused: the op needs the Select-TF runtime), `custom` (refused, and "
+             "not even Flex has the op: it would need a custom op), `fails` (other error). "
              "**tflx** = `builtins`, `builtins (+STABLEHLO)` when STABLEHLO_* builtins are in the "
              "file, `non-builtin` (CUSTOM ops), `fails (stage)`. **runs+matches** = the tflx .tflite run in "
              "`ai_edge_litert.interpreter.Interpreter` vs TF eager: |got−ref| ≤ atol + rtol·|ref| "

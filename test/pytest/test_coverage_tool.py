@@ -1,6 +1,7 @@
 """bench/coverage.py on a handful of ops: the JSON/Markdown it writes, the verdicts it reaches on
 ops whose outcome is known (stock needs Flex for Erf and MatrixDeterminant; AddV2 is a builtin for
-both), and that a native abort in one case is recorded as 'crashed' while the sweep goes on."""
+both), and that a native abort / a hang in one case is recorded as 'crashed' / 'timeout' while the
+sweep goes on."""
 import json
 import os
 import subprocess
@@ -12,16 +13,17 @@ from conftest import REPO
 
 SCRIPT = os.path.join(REPO, "bench", "coverage.py")
 CRASH_ID = "AddV2/i32[2,6]"
+HANG_ID = "Cumprod/f32[2,3,4] axis=2"
 
 
 @pytest.fixture(scope="module")
 def sweep(tmp_path_factory):
     out = tmp_path_factory.mktemp("coverage")
     md, js = out / "coverage.md", out / "coverage.json"
-    env = dict(os.environ, TFLX_COVERAGE_ABORT=CRASH_ID)
+    env = dict(os.environ, TFLX_COVERAGE_FAULT=f"abort:{CRASH_ID};hang:{HANG_ID}")
     proc = subprocess.run([sys.executable, SCRIPT, "--ops", "Erf,Cumprod,MatrixDeterminant,AddV2",
-                           "--md", str(md), "--json", str(js), "--budget", "50", "--timeout", "40", "-q"],
-                          capture_output=True, text=True, timeout=110, env=env)
+                           "--md", str(md), "--json", str(js), "--budget", "80", "--timeout", "10", "-q"],
+                          capture_output=True, text=True, timeout=150, env=env)
     assert proc.returncode == 0, proc.stderr[-2000:]
     return json.loads(js.read_text()), md.read_text()
 
@@ -37,7 +39,8 @@ def test_records_have_the_documented_fields(sweep):
         for key in ("id", "op", "case", "api", "tolerance", "stock", "tflx", "run", "tflx_verified",
                     "stock_builtins", "tflx_wins"):
             assert key in r, (key, r["id"])
-        assert r["stock"]["status"] in ("builtins", "non-builtin", "flex", "fails", "crashed", "timeout", "?")
+        assert r["stock"]["status"] in ("builtins", "non-builtin", "flex", "custom", "fails", "crashed",
+                                         "timeout", "?")
         assert r["tflx"]["status"] in ("builtins", "non-builtin", "fails", "crashed", "timeout", "?")
     s = doc["summary"]
     assert s["ops"] == 4 and s["cases"] == len(doc["cases"])
@@ -68,8 +71,12 @@ def test_a_native_abort_is_recorded_and_the_sweep_goes_on(sweep):
     crashed = by_id(doc)[CRASH_ID]
     assert crashed["tflx"]["status"] == "crashed" and crashed["tflx"]["stage"] == "tflx"
     assert "SIGABRT" in crashed["tflx"]["error"]
-    assert doc["summary"]["crashed"] == [CRASH_ID]
-    assert all(r["tflx"]["status"] != "?" for r in doc["cases"] if r["id"] != CRASH_ID)
+    hung = by_id(doc)[HANG_ID]
+    assert hung["tflx"]["status"] == "timeout" and hung["tflx"]["stage"] == "tflx"
+    assert doc["summary"]["crashed"] == sorted([CRASH_ID, HANG_ID])
+    assert not doc["summary"]["skipped"]
+    others = [r for r in doc["cases"] if r["id"] not in (CRASH_ID, HANG_ID)]
+    assert all(r["tflx"]["status"] in ("builtins", "fails") for r in others)
     # every case has a table row; the key number is stated
     for r in doc["cases"]:
         assert f"| {r['case']} |" in md, r["case"]
