@@ -138,7 +138,10 @@ def cache_dir() -> str:
 
 
 def _stamp(version: str, paths) -> str:
+    # The catalog's own code is part of the key: a cache written by another tflx is not reused.
     h = hashlib.sha1(version.encode())
+    with open(__file__, "rb") as f:
+        h.update(f.read())
     for p in paths:
         try:
             st = os.stat(p)
