@@ -104,12 +104,18 @@ def _arg_keys(cf) -> list[str]:
     """Input names in argument order: keyword names for signatures, else the spec names."""
     args, kwargs = cf.structured_input_signature
     tf = _tf()
-    if kwargs and not args:
+    if kwargs and not args and all(isinstance(v, tf.TensorSpec) for v in kwargs.values()):
         # Signature functions take keyword args; their placeholders follow sorted-key order.
         return sorted(kwargs)
-    names = []
-    for i, spec in enumerate(tf.nest.flatten((args, kwargs))):
-        names.append(getattr(spec, "name", None) or f"input_{i}")
+    # Only tensor arguments become inputs; Python values (defaulted parameters) are baked in.
+    specs = [s for s in tf.nest.flatten((args, kwargs)) if isinstance(s, tf.TensorSpec)]
+    names, seen = [], set()
+    for i, spec in enumerate(specs):
+        name = spec.name or f"input_{i}"
+        if name in seen:  # two specs with one name: keep the signature's names unique
+            name = f"{name}_{i}"
+        seen.add(name)
+        names.append(name)
     return names
 
 

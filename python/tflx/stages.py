@@ -169,13 +169,16 @@ def materialized_text(module: ir.Module, weights: dict, dialect: str) -> str:
 # ---- stage: stablehlo ---------------------------------------------------------------------
 
 def lower_to_stablehlo(tf_module: ir.Module, ctx: ir.Context, weights: dict | None = None) -> ir.Module:
-    import tensorflow as tf
     from tflx.passes import legalize_shape_to_stablehlo as shape_pass
     from . import weights as wt
 
+    from .isolate import run_tf_pipeline
     text = print_module(tf_module)
-    try:
-        out = tf.mlir.experimental.run_pass_pipeline(text, TF_STABLEHLO_PIPELINE, show_debug_info=True)
+    try:  # in a child process: TF's passes abort on some valid (e.g. hand-edited) IR
+        out = run_tf_pipeline(text, TF_STABLEHLO_PIPELINE, what="TensorFlow's tf-stablehlo",
+                              stage="stablehlo", pass_name="tf-stablehlo")
+    except TflxError:
+        raise
     except Exception as e:  # noqa: BLE001
         raise _tf_error("stablehlo", "tf-stablehlo", e) from None
     out = shape_pass.to_generic_form(out)
@@ -282,6 +285,10 @@ def export_flatbuffer(module: ir.Module, ctx: ir.Context) -> bytes:
             key = ir.StringAttr(f.attributes[SIG_KEY]).value
             ins = [ir.StringAttr(a).value for a in ir.ArrayAttr(f.attributes[SIG_INPUTS])]
             outs = [ir.StringAttr(a).value for a in ir.ArrayAttr(f.attributes[SIG_OUTPUTS])]
+            ftype = ir.FunctionType(ir.TypeAttr(f.attributes["function_type"]).value)
+            if (len(ins), len(outs)) != (len(ftype.inputs), len(ftype.results)):
+                raise TflxError(f"signature '{key}' names {len(ins)} inputs and {len(outs)} outputs, but its "
+                                f"function has {len(ftype.inputs)} and {len(ftype.results)}", stage="flatbuffer")
             cx.set_signature(f, key, ins, outs)
             tin = [ir.StringAttr(a).value for a in ir.ArrayAttr(f.attributes[SIG_IN_TENSORS])]
             tout = [ir.StringAttr(a).value for a in ir.ArrayAttr(f.attributes[SIG_OUT_TENSORS])]

@@ -60,3 +60,14 @@ def test_tf_function_without_signature_is_refused(tf):
     import tflx
     with pytest.raises(tflx.TflxError, match="input_signature"):
         tflx.convert(tf.function(lambda x: x))
+
+
+def test_python_default_arguments_are_not_inputs(tf):
+    """A defaulted Python parameter is traced in, not an input (it once crashed set_signature)."""
+    import tflx
+    from ai_edge_litert.interpreter import Interpreter
+    f = tf.function(lambda t, scale=2.0: tf.nn.relu(t) * scale, input_signature=[tf.TensorSpec([3], tf.float32, name="t")])
+    r = tflx.convert(f)
+    assert Interpreter(model_content=r.flatbuffer).get_signature_list()["serving_default"]["inputs"] == ["t"]
+    x = np.array([-1, 0.5, 2], np.float32)
+    np.testing.assert_allclose(run_signature(r.flatbuffer, t=x)["output_0"], [0, 1, 4])
