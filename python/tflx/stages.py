@@ -294,11 +294,26 @@ def export_flatbuffer(module: ir.Module, ctx: ir.Context) -> bytes:
             tout = [ir.StringAttr(a).value for a in ir.ArrayAttr(f.attributes[SIG_OUT_TENSORS])]
             f.attributes["tf.entry_function"] = ir.DictAttr.get({
                 "inputs": ir.StringAttr.get(",".join(tin)), "outputs": ir.StringAttr.get(",".join(tout))})
+        # The exporter reports why through diagnostics; its exception text is often empty.
+        diags = []
+
+        def collect(d):
+            diags.append((str(d.message), str(d.location)))
+            return True
+
+        handler = ctx.attach_diagnostic_handler(collect)
         try:
             data = cx.export_flatbuffer_to_bytes(module.operation)
         except Exception as e:  # noqa: BLE001
-            raise TflxError(condense_mlir_error(str(e)), stage="flatbuffer", pass_name="export",
-                            op=first_op_name(str(e))) from None
+            msg = condense_mlir_error(str(e))
+            loc = None
+            if diags:
+                msg = f"{msg.rstrip(': ')}: {diags[0][0]}" if msg else diags[0][0]
+                loc = user_source_line(diags[0][1])
+            raise TflxError(msg, stage="flatbuffer", pass_name="export",
+                            op=first_op_name(msg), location=loc) from None
+        finally:
+            handler.detach()
     if "tflx.custom_op" in sys.modules:  # the exporter writes custom op codes as version 1
         data = sys.modules["tflx.custom_op"].set_custom_op_versions(data)
     return data
