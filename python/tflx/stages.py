@@ -234,7 +234,7 @@ def optimize_tfl(module: ir.Module, ctx: ir.Context) -> ir.Module:
 _EXPORTABLE_PREFIXES = ("tfl.", "stablehlo.", "func.", "arith.constant", "quantfork.", "quant.", "vhlo.")
 
 
-_STABLEHLO_STRUCTURAL = {"stablehlo.return"}
+_STABLEHLO_STRUCTURAL = {"stablehlo.return", "stablehlo.constant"}  # constants are buffers
 
 
 def _stablehlo_exportable(name: str) -> bool:
