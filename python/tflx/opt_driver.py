@@ -618,10 +618,13 @@ class Runner:
             text = print_module(state, debug_info=True)
         else:
             text = state
-        tf = cat.import_tensorflow()
+        from .isolate import run_tf_pipeline  # TF's passes abort on some valid IR: run them in a child
+        cat.import_tensorflow()
         if not isinstance(state, ir.Module):  # the user's input: report syntax errors as such
             try:
-                tf.mlir.experimental.run_pass_pipeline(text, "", show_debug_info=False)
+                run_tf_pipeline(text, "", show_debug_info=False, what="TensorFlow's MLIR parser")
+            except TflxError:
+                raise
             except Exception as e:  # noqa: BLE001
                 raise PipelineFailure(diags_from_text(str(e)) or [Diag("error", str(e).strip())],
                                       what="parse") from None
@@ -629,7 +632,10 @@ class Runner:
         for step in steps:
             pipe = pipeline_text(step, wrap=False)
             try:
-                text = tf.mlir.experimental.run_pass_pipeline(text, pipe, show_debug_info=True)
+                text = run_tf_pipeline(text, pipe, what=f"TensorFlow's pass pipeline '{pipe}'",
+                                       pass_name=step[0].name if len(step) == 1 else None)
+            except TflxError:
+                raise
             except Exception as e:  # noqa: BLE001 - TF raises status errors of several types
                 msg = str(e)
                 if msg.startswith("Invalid pass_pipeline"):  # usage error, not about the input

@@ -138,12 +138,35 @@ def run(*, signatures=None, **kwargs) -> ConversionResult:
     sources = {}
     for sig in signatures or ():
         sources.update(sig.node_sources)
+    partial = ConversionResult()
     try:
-        return _run(signatures=signatures, **kwargs)
+        return _run(signatures=signatures, result=partial, **kwargs)
     except TflxError as e:
         if e.location is None and e.node:
             e.location = sources.get(e.node) or f"TF node '{e.node}'"
+        _dump_failure(kwargs.get("dump_dir"), partial, e)
         raise
+    except KeyboardInterrupt:  # Ctrl-C, or SIGTERM as the CLI maps it
+        _dump_failure(kwargs.get("dump_dir"), partial, None)
+        raise
+
+
+FAILURE_FILE = "failure.json"
+
+
+def _dump_failure(dump_dir: str | None, partial: ConversionResult, err: TflxError | None) -> None:
+    """Beside the dumps of the stages that finished: what failed (or that it was interrupted).
+    Dump files of later stages, if any, are left over from an earlier run."""
+    if not dump_dir:
+        return
+    done = list(partial.stages)
+    record = {"error": err.one_line() if err else "interrupted", "stage": err.stage if err else None,
+              "pass": err.pass_name if err else None, "op": err.op if err else None,
+              "location": err.location if err else None, "completed_stages": done,
+              "dumps": [f for f in (f"{st.STAGES.index(s):02d}-{s}.mlir" for s in done)
+                        if os.path.exists(os.path.join(dump_dir, f))],
+              "timings": partial.timings, "passes": partial.pass_counts}
+    write_atomic(os.path.join(dump_dir, FAILURE_FILE), json.dumps(record, indent=2) + "\n")
 
 
 def _run(*, signatures=None, resume: tuple[str, ir.Module] | None = None, ctx: ir.Context | None = None,
@@ -151,9 +174,9 @@ def _run(*, signatures=None, resume: tuple[str, ir.Module] | None = None, ctx: i
         fuse_dynamic_broadcast: bool = True, resume_passes: bool = False,
         on_stage: Callable[[str, st.StageResult], None] | None = None,
         on_start: Callable[[str], None] | None = None,
-        on_failure: FailureHook | None = None) -> ConversionResult:
+        on_failure: FailureHook | None = None, result: ConversionResult | None = None) -> ConversionResult:
     ctx = ctx or new_context()
-    result = ConversionResult()
+    result = result if result is not None else ConversionResult()
     if stop_after is not None and stop_after not in st.STAGES:
         raise TflxError(f"unknown stage '{stop_after}': choose one of {', '.join(st.STAGES)}")
     if resume is not None:
@@ -212,4 +235,7 @@ def _run(*, signatures=None, resume: tuple[str, ir.Module] | None = None, ctx: i
     if dump_dir:
         write_atomic(os.path.join(dump_dir, "timings.json"),
                      json.dumps({"stages": result.timings, "passes": result.pass_counts}, indent=2))
+        stale = os.path.join(dump_dir, FAILURE_FILE)
+        if os.path.exists(stale):  # from an earlier, failed run into the same directory
+            os.unlink(stale)
     return result

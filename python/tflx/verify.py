@@ -220,6 +220,34 @@ def _random_inputs(details: dict, seed: int) -> dict[str, np.ndarray]:
     return out
 
 
+def _probe_interpreter(tflite: bytes, io: dict, keys: list[str], given: dict, seed: int, per_tensor: bool) -> None:
+    """Run the signatures once, on the inputs verify will use, in a forked child: the TFLite
+    interpreter trusts a .tflite that passes the flatbuffer checks and can crash on a malformed
+    one (e.g. a CONV_2D whose filter is the 'no tensor' index -1). A crash or an error becomes
+    a TflxError; verify then runs the same, now known-safe, calls in this process."""
+    import warnings
+    from ai_edge_litert.interpreter import Interpreter
+    from .isolate import run_isolated
+
+    def probe() -> bytes:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            interp = Interpreter(model_content=tflite, experimental_preserve_all_tensors=per_tensor)
+        for key in keys:
+            runner = interp.get_signature_runner(key)
+            details = runner.get_input_details()
+            feed = _random_inputs(details, seed)
+            for name in io[key][1]:
+                for k in (f"{key}/{name}", name):
+                    if k in given:
+                        feed[name] = np.asarray(given[k]).astype(np.dtype(details[name]["dtype"]), copy=False)
+                        break
+            runner(**{n: feed[n] for n in io[key][1]})
+        return b"ok"
+
+    run_isolated(probe, what="the TFLite interpreter, on this .tflite,")
+
+
 def _compare(a: np.ndarray, b: np.ndarray) -> tuple[float, float, np.ndarray]:
     a = np.asarray(a)
     b = np.asarray(b)
@@ -410,6 +438,7 @@ def verify(model, tflite, *, inputs: dict | str | None = None, atol: float = DEF
     for k in keys:
         if k not in io:
             raise TflxError(f"the .tflite has no signature '{k}' (it has {list(io)})")
+    _probe_interpreter(tflite, io, keys, given, seed, per_tensor)  # before TF starts its threads
     ref = _Reference(model)
     import warnings
     with warnings.catch_warnings():
