@@ -57,26 +57,42 @@ def _schema_module():
 
 def _union_enum(s, cls_name: str, field: str) -> str | None:
     """The union enum of `cls_name.field`, from the object API's `XCreator(self.xType, t.X())` call."""
-    obj_api = getattr(s, cls_name + "T", None)
-    if obj_api is None:
-        return None
-    m = re.search(r"(\w+)Creator\(self\.\w+, \w+\." + field + r"\(\)\)", inspect.getsource(obj_api._UnPack))
+    m = re.search(r"(\w+)Creator\(self\.\w+, \w+\." + field + r"\(\)\)", _class_source(cls_name + "T"))
     return m.group(1) if m else None
+
+
+_CLASS_SOURCES: dict[str, str] = {}
+
+
+def _class_source(cls_name: str) -> str:
+    """The generated module's source of one class (the file is read and split once: cheaper
+    than inspect.getsource per method)."""
+    if not _CLASS_SOURCES:
+        src = inspect.getsource(_schema_module())
+        for block in re.split(r"\n(?=class )", src):
+            m = re.match(r"class (\w+)\(", block)
+            if m:
+                _CLASS_SOURCES[m.group(1)] = block
+    return _CLASS_SOURCES.get(cls_name, "")
+
+
+def _method_sources(cls_name: str) -> dict[str, str]:
+    out = {}
+    for block in re.split(r"\n(?=    def )", _class_source(cls_name)):
+        m = re.match(r"    def (\w+)\(", block)
+        if m:
+            out[m.group(1)] = block
+    return out
 
 
 def _fields(cls_name: str) -> list[_Field]:
     if cls_name in _SCHEMA:
         return _SCHEMA[cls_name]
     s = _schema_module()
-    cls = getattr(s, cls_name)
-    methods = {n: f for n, f in vars(cls).items() if callable(f) and not n.startswith("_")}
+    methods = _method_sources(cls_name)
     out, type_slots = [], {}
-    for name, fn in methods.items():
-        if name.endswith(("Length", "IsNone", "AsNumpy")) or name in ("Init",):
-            continue
-        try:
-            src = inspect.getsource(fn)
-        except (OSError, TypeError):
+    for name, src in methods.items():
+        if name.startswith("_") or name.endswith(("Length", "IsNone", "AsNumpy")) or name in ("Init",):
             continue
         m = _OFFSET.search(src)
         if not m:

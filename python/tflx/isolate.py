@@ -12,6 +12,7 @@ native library's last words. If the caller is interrupted while waiting, the chi
 """
 from __future__ import annotations
 
+import gc
 import json
 import os
 import signal
@@ -39,23 +40,55 @@ def _signal_name(sig: int) -> str:
         return f"signal {sig}"
 
 
-def _child(fn, args, w, err_fd) -> None:
+def _child(fn, args, out_fd, err_fd) -> None:
     status = 0
     try:
+        # A collection would walk (and so copy-on-write) every object the parent has: the child
+        # lives briefly, its garbage goes with it.
+        gc.disable()
         os.dup2(err_fd, 2)
         try:
-            payload = _OK + fn(*args)
+            kind, payload = _OK, fn(*args)
         except TflxError as e:
             fields = {"message": e.message, **{k: getattr(e, k, None) for k in _FIELDS}}
-            payload, status = _USER_ERROR + json.dumps(fields).encode(), 3
+            kind, payload, status = _USER_ERROR, json.dumps(fields).encode(), 3
         except BaseException as e:  # noqa: BLE001 - reported by the parent
-            payload, status = _OTHER_ERROR + json.dumps({"type": type(e).__name__, "message": str(e)}).encode(), 4
-        view = memoryview(payload)
-        while view:
-            n = os.write(w, view)
-            view = view[n:]
+            kind, payload, status = _OTHER_ERROR, json.dumps({"type": type(e).__name__, "message": str(e)}).encode(), 4
+        for part in (kind, payload):  # not kind + payload: no copy of a large result
+            view = memoryview(part)
+            while view:
+                view = view[os.write(out_fd, view):]
     finally:
         os._exit(status)
+
+
+def _read_at(fd: int, size: int, offset: int) -> bytes:
+    data = os.pread(fd, size, offset)
+    if len(data) == size:
+        return data
+    parts = [data]
+    got = len(data)
+    while got < size:
+        chunk = os.pread(fd, size - got, offset + got)
+        if not chunk:
+            break
+        parts.append(chunk)
+        got += len(chunk)
+    return b"".join(parts)
+
+
+def _result_file() -> int:
+    """An anonymous in-memory file for the child's result (a pipe would move a large result
+    64 KiB at a time, switching between the processes at every step)."""
+    if hasattr(os, "memfd_create"):
+        try:
+            return os.memfd_create("tflx-isolated-result", getattr(os, "MFD_CLOEXEC", 0))
+        except OSError:
+            pass
+    f = tempfile.TemporaryFile()
+    fd = os.dup(f.fileno())
+    f.close()
+    return fd
 
 
 def run_isolated(fn, *args, what: str = "native code", errors: str = "tflx", **error_fields) -> bytes:
@@ -64,23 +97,17 @@ def run_isolated(fn, *args, what: str = "native code", errors: str = "tflx", **e
     if not hasattr(os, "fork"):
         return fn(*args)
     err_file = tempfile.TemporaryFile()
-    r, w = os.pipe()
+    out_fd = _result_file()
     sys.stdout.flush()
     sys.stderr.flush()
     pid = os.fork()
     if pid == 0:  # child
-        os.close(r)
-        _child(fn, args, w, err_file.fileno())
-    os.close(w)
-    chunks = []
+        _child(fn, args, out_fd, err_file.fileno())
     try:
-        with os.fdopen(r, "rb") as pipe:
-            while True:
-                chunk = pipe.read(1 << 20)
-                if not chunk:
-                    break
-                chunks.append(chunk)
         _, st = os.waitpid(pid, 0)
+        size = os.lseek(out_fd, 0, os.SEEK_END)
+        kind = os.pread(out_fd, 1, 0) if size else b""
+        body = _read_at(out_fd, size - 1, 1) if size else b""
     except BaseException:  # interrupted (Ctrl-C / SIGTERM): do not leave the child running
         try:
             os.kill(pid, signal.SIGKILL)
@@ -89,17 +116,17 @@ def run_isolated(fn, *args, what: str = "native code", errors: str = "tflx", **e
             pass
         err_file.close()
         raise
-    data = b"".join(chunks)
+    finally:
+        os.close(out_fd)
     err_file.seek(0)
     native = err_file.read().decode("utf-8", "replace")
     err_file.close()
-    if os.WIFSIGNALED(st) or not data:
+    if os.WIFSIGNALED(st) or not kind:
         last = [ln.strip() for ln in native.splitlines() if ln.strip() and "absl::InitializeLog" not in ln]
         why = _signal_name(os.WTERMSIG(st)) if os.WIFSIGNALED(st) else f"exit status {os.WEXITSTATUS(st)}"
         errs = [ln for ln in last if ln.startswith(("error:", "LLVM ERROR:"))]
         said = f": {errs[0]}" if errs else (f": {'; '.join(last[-2:])}" if last else "")
         raise TflxError(f"{what} crashed ({why}){said}", **error_fields)
-    kind, body = data[:1], data[1:]
     if kind == _OK:
         return body
     info = json.loads(body.decode("utf-8", "replace"))

@@ -319,10 +319,11 @@ def export_flatbuffer(module: ir.Module, ctx: ir.Context) -> bytes:
     return data
 
 
-def flatbuffer_to_module(data: bytes, ctx: ir.Context) -> ir.Module:
+def flatbuffer_to_module(data: bytes, ctx: ir.Context, *, validated: bool = False) -> ir.Module:
     from litert_converter import model_utils_ext as mu
     from .flatbuffer import validate
-    validate(data)
+    if not validated:  # the caller ran tflx.flatbuffer.validate on these bytes already
+        validate(data)
     from .custom_op import has_composites, read_back_with_composites
     if has_composites(data):  # litert-converter 0.5.0's reader aborts on STABLEHLO_COMPOSITE
         return read_back_with_composites(data, ctx)

@@ -118,7 +118,12 @@ def mlir_to_flatbuffer(name: str, data: bytes) -> bytes:
     return run_isolated(export, what="the flatbuffer exporter")
 
 
-def flatbuffer_to_mlir(name: str, data: bytes, debug_info: bool, generic: bool) -> str:
+def flatbuffer_to_mlir(name: str, data: bytes, debug_info: bool, generic: bool,
+                       out_fd: int | None = None) -> str | None:
+    """The MLIR text of a .tflite; with `out_fd`, written there by the reading child process
+    instead (a large model's text is not copied through this process), and None returned."""
+    import os
+
     from .. import stages
     from ..flatbuffer import validate
     from ..isolate import run_isolated
@@ -128,11 +133,18 @@ def flatbuffer_to_mlir(name: str, data: bytes, debug_info: bool, generic: bool) 
 
     def read() -> bytes:
         ctx = new_context()
-        module = stages.flatbuffer_to_module(data, ctx)
-        return print_module(module, debug_info=debug_info, generic=generic).encode()
+        module = stages.flatbuffer_to_module(data, ctx, validated=True)
+        text = print_module(module, debug_info=debug_info, generic=generic).encode()
+        if out_fd is None:
+            return text
+        view = memoryview(text)
+        while view:
+            view = view[os.write(out_fd, view):]
+        return b""
 
     # The native reader aborts on some corrupt files that pass `validate`: read in a child.
-    return run_isolated(read, what=f"the flatbuffer reader, on malformed '{name}',").decode()
+    text = run_isolated(read, what=f"the flatbuffer reader, on malformed '{name}',")
+    return None if out_fd is not None else text.decode()
 
 
 def _main(argv) -> int:
@@ -146,6 +158,11 @@ def _main(argv) -> int:
     name, data = _read(opts["input"])
     if opts["mode"] == TO_FLATBUFFER:
         out = mlir_to_flatbuffer(name, data)
+    elif opts["output"] not in (None, "-"):  # the reading child writes the (atomic) output file
+        from ..atomic import atomic_file
+        with atomic_file(opts["output"]) as f:
+            flatbuffer_to_mlir(name, data, opts["debug_info"], opts["generic"], out_fd=f.fileno())
+        return 0
     else:
         out = flatbuffer_to_mlir(name, data, opts["debug_info"], opts["generic"]).encode()
     _write(opts["output"], out)
