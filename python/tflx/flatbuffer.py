@@ -110,11 +110,15 @@ def _walk(data: bytes) -> None:
             o.BuiltinOptionsType()
     for si in range(m.SignatureDefsLength()):
         sd = m.SignatureDefs(si)
+        if not sd.SignatureKey():
+            raise TflxError(f"malformed .tflite: signature {si} has no key")
         _utf8(sd.SignatureKey(), f"signature {si}'s key")
         if sd.SubgraphIndex() >= n_sub:
             raise TflxError(f"malformed .tflite: signature {si} names subgraph {sd.SubgraphIndex()} of {n_sub}")
         n_t = m.Subgraphs(sd.SubgraphIndex()).TensorsLength()
         for tm in [sd.Inputs(k) for k in range(sd.InputsLength())] + [sd.Outputs(k) for k in range(sd.OutputsLength())]:
+            if not tm.Name():
+                raise TflxError(f"malformed .tflite: signature {si} has an input or output without a name")
             _utf8(tm.Name(), f"a tensor name in signature {si}")
             if tm.TensorIndex() >= n_t:
                 raise TflxError(f"malformed .tflite: signature {si} names tensor {tm.TensorIndex()} of {n_t}")

@@ -122,7 +122,8 @@ def run_isolated(fn, *args, what: str = "native code", errors: str = "tflx", **e
     native = err_file.read().decode("utf-8", "replace")
     err_file.close()
     if os.WIFSIGNALED(st) or not kind:
-        last = [ln.strip() for ln in native.splitlines() if ln.strip() and "absl::InitializeLog" not in ln]
+        last = [ln.strip() for ln in native.splitlines() if ln.strip() and "absl::InitializeLog" not in ln
+                and not ln.startswith(("INFO: ", "I0000 ", "W0000 "))]  # informational log lines
         why = _signal_name(os.WTERMSIG(st)) if os.WIFSIGNALED(st) else f"exit status {os.WEXITSTATUS(st)}"
         errs = [ln for ln in last if ln.startswith(("error:", "LLVM ERROR:"))]
         said = f": {errs[0]}" if errs else (f": {'; '.join(last[-2:])}" if last else "")

@@ -61,6 +61,9 @@ def parse_module(text: str, ctx: ir.Context, *, stage: str | None = None, what: 
             return ir.Module.parse(text)
         except ir.MLIRError as e:
             raise TflxError(f"cannot parse {what}: {condense_mlir_error(str(e))}", stage=stage) from None
+        except (ValueError, RuntimeError, MemoryError) as e:  # e.g. a fatal LLVM error the bindings raise
+            raise TflxError(f"cannot parse {what}: {' '.join(str(e).split()) or type(e).__name__}",
+                            stage=stage) from None
 
 
 def print_module(module: ir.Module, *, debug_info: bool = True, generic: bool = False) -> str:

@@ -510,6 +510,10 @@ class Runner:
                 return ir.Module.parse(text)
             except ir.MLIRError as e:
                 raise PipelineFailure(diags_from_mlir_error(e), what="parse") from None
+            except (ValueError, RuntimeError, MemoryError) as e:  # e.g. "SmallVector unable to grow" for a
+                # tensor<9223372036854775807x2xi64> attribute: a fatal LLVM error the bindings raise
+                raise PipelineFailure([Diag("error", " ".join(str(e).split()) or type(e).__name__)],
+                                      what="parse") from None
 
     def _module(self, state, leaves: list[Leaf] | None = None) -> ir.Module:
         if isinstance(state, ir.Module):

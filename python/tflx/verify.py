@@ -101,6 +101,11 @@ def _tf():
     return tf
 
 
+def _first_line(e: BaseException) -> str:
+    text = str(e).strip()
+    return text.splitlines()[0] if text else type(e).__name__
+
+
 class _Reference:
     """The TF side: the model as the user has it (not the frozen copy)."""
 
@@ -114,12 +119,18 @@ class _Reference:
                 import keras
                 if not os.path.isfile(path):
                     raise TflxError(f"no Keras file at '{path}'")
-                self.loaded = keras.saving.load_model(path, safe_mode=True, compile=False)
+                try:  # safe_mode: never run code (a Lambda's) stored in the file
+                    self.loaded = keras.saving.load_model(path, safe_mode=True, compile=False)
+                except Exception as e:  # noqa: BLE001 - damaged or hostile file: one line, as importer
+                    raise TflxError(f"cannot load Keras model '{path}': {_first_line(e)}") from None
                 self.kind = "keras"
             else:
                 if not os.path.isfile(os.path.join(path, "saved_model.pb")):
                     raise TflxError(f"'{path}' is not a SavedModel directory or .keras file")
-                self.loaded = _tf().saved_model.load(path)
+                try:
+                    self.loaded = _tf().saved_model.load(path)
+                except Exception as e:  # noqa: BLE001
+                    raise TflxError(f"cannot load SavedModel '{path}': {_first_line(e)}") from None
                 self.kind = "saved_model"
         else:
             try:
@@ -144,13 +155,43 @@ class _Reference:
         f = self.loaded
         return f if hasattr(f, "structured_input_signature") else f.get_concrete_function()
 
+    def _input_specs(self, key: str, input_order: list[str]) -> dict:
+        tf = _tf()
+        if self.kind == "saved_model":
+            return dict(self.loaded.signatures[key].structured_input_signature[1])
+        if self.kind == "keras":
+            return {n: tf.TensorSpec(t.shape, t.dtype) for n, t in zip(input_order, self.loaded.inputs)}
+        cf = self.concrete_function(key)
+        flat = [s for s in tf.nest.flatten(cf.structured_input_signature) if isinstance(s, tf.TensorSpec)]
+        return dict(zip(input_order, flat))
+
+    def _check_inputs(self, key: str, inputs: dict[str, np.ndarray], input_order: list[str]) -> None:
+        """The .tflite's inputs must fit the TF model's: TF kernels given other shapes or types
+        fail, or abort the process (the .tflite can be malformed; the model is the reference)."""
+        for name, spec in self._input_specs(key, input_order).items():
+            if name not in inputs:
+                raise TflxError(f"signature '{key}': the model takes input '{name}', the .tflite has "
+                                f"{sorted(inputs)}")
+            a = inputs[name]
+            if not spec.shape.is_compatible_with(a.shape) or a.dtype != spec.dtype.as_numpy_dtype:
+                raise TflxError(f"signature '{key}': the .tflite's input '{name}' is {a.dtype}{list(a.shape)}, "
+                                f"the model takes {spec.dtype.name}{spec.shape.as_list()}")
+
     def run(self, key: str, inputs: dict[str, np.ndarray], input_order: list[str],
             output_names: list[str]) -> dict[str, np.ndarray]:
         tf = _tf()
+        if self.kind == "saved_model" and key not in self.loaded.signatures:
+            raise TflxError(f"the .tflite has signature '{key}', the SavedModel does not "
+                            f"(it has {list(self.loaded.signatures.keys())})")
+        self._check_inputs(key, inputs, input_order)
+        try:
+            return self._run(key, inputs, input_order, output_names)
+        except tf.errors.OpError as e:
+            raise TflxError(f"TensorFlow cannot run the model on the .tflite's inputs: {_first_line(e)}") from None
+
+    def _run(self, key, inputs, input_order, output_names):
+        tf = _tf()
         if self.kind == "saved_model":
-            if key not in self.loaded.signatures:
-                raise TflxError(f"the .tflite has signature '{key}', the SavedModel does not "
-                                f"(it has {list(self.loaded.signatures.keys())})")
             out = self.loaded.signatures[key](**{k: tf.constant(v) for k, v in inputs.items()})
             return {k: np.asarray(v) for k, v in out.items()}
         args = [tf.constant(inputs[k]) for k in input_order]

@@ -25,8 +25,9 @@ sys.path.insert(0, HERE)
 import fuzz_campaign as fc  # noqa: E402
 import fuzz_seeds  # noqa: E402
 
-CI_COUNTS = {"translate-to-mlir": 160, "verify": 24, "translate-to-tflite": 60, "opt-tfl-pipeline": 40,
-             "opt-tflx-passes": 40, "opt-tf-passes": 24, "convert-resume": 48, "assess": 16}
+CI_COUNTS = {"translate-to-mlir": 160, "verify": 30, "run": 24, "translate-to-tflite": 60, "opt-tfl-pipeline": 40,
+             "opt-tflx-passes": 40, "opt-tf-passes": 24, "convert-resume": 60, "assess": 16,
+             "verify-model": 8}
 LONG_TOTAL = 2200
 
 

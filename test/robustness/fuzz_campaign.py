@@ -103,8 +103,9 @@ class Target:
 
 TARGETS = (
     Target("translate-to-mlir", "tflite", "any", ("tflx-translate", "-tflite-flatbuffer-to-mlir", "{IN}", "-o", "{OUT}"),
-           ".mlir", 0.32),
-    Target("verify", "tflite", "any", ("tflx", "verify", "{MODEL}", "{IN}"), "", 0.13),
+           ".mlir", 0.29),
+    Target("verify", "tflite", "any", ("tflx", "verify", "{MODEL}", "{IN}"), "", 0.10),
+    Target("run", "tflite", "any", ("tflx", "run", "{IN}", "--inputs", "{INPUTS}", "-o", "{OUT}"), ".npz", 0.06),
     Target("translate-to-tflite", "mlir", "tfl", ("tflx-translate", "-mlir-to-tflite-flatbuffer", "{IN}", "-o", "{OUT}"),
            ".tflite", 0.12),
     Target("opt-tfl-pipeline", "mlir", "tfl",
@@ -117,7 +118,8 @@ TARGETS = (
            ".mlir", 0.06),
     Target("convert-resume", "mlir", "header",
            ("tflx", "convert", "-q", "--resume-from", "{IN}", "--dump-dir", "{DUMP}", "-o", "{OUT}"), ".tflite", 0.15),
-    Target("assess", "model", "any", ("tflx", "assess", "{IN}"), "", 0.06),
+    Target("assess", "model", "any", ("tflx", "assess", "{IN}"), "", 0.05),
+    Target("verify-model", "model", "any", ("tflx", "verify", "{IN}", "{TFLITE}"), "", 0.03),
 )
 
 # `tflx assess` takes a model, not a .tflite or an .mlir: its mutants are SavedModels with a
@@ -133,7 +135,7 @@ def seed_files(seeds: dict, target: Target) -> list[tuple[str, str, str]]:
         if name.startswith("_"):
             continue
         if target.input == "tflite":
-            out.append((name, s["model"], s["tflite"]))
+            out.append((name, s["model"], s["tflite"]))  # (tflx run finds inputs.npz by seed name)
         elif target.input == "mlir":
             for f in s["mlir"]:
                 base = os.path.basename(f)
@@ -301,7 +303,7 @@ def judge(target: Target, res: dict, out: str | None, dump: str | None, job_dir:
         return "LEFTOVER", f"exit 1 but wrote {out}"
     if first_error:
         return "rejected", first_error
-    if target.name == "verify" and re.search(r"^tflx: verify: FAIL", res["stdout"], re.M):
+    if target.name.startswith("verify") and re.search(r"^tflx: verify: FAIL", res["stdout"], re.M):
         return "verdict", "verify: FAIL"
     if target.name == "assess" and "verdict:" in res["stdout"]:
         return "verdict", "assess: not convertible"
@@ -362,7 +364,9 @@ class Campaign:
             detail = f"{os.path.basename(src)}: {detail}"
         out = os.path.join(job_dir, "out" + target.out_ext) if target.out_ext else None
         dump = os.path.join(job_dir, "dump") if "{DUMP}" in target.argv else None
-        subst = {"{IN}": inp, "{OUT}": out, "{MODEL}": model, "{DUMP}": dump}
+        subst = {"{IN}": inp, "{OUT}": out, "{MODEL}": model, "{DUMP}": dump,
+                 "{INPUTS}": self.seeds.get(seed_name, {}).get("inputs"),
+                 "{TFLITE}": self.seeds.get(seed_name, {}).get("tflite")}
         argv = [subst.get(a, a) for a in target.argv]
         job = {"id": f"{target.name}/{i}", "argv": argv, "timeout": self.timeout, "cwd": job_dir,
                "full_exit": self.full_exit_every > 0 and i % self.full_exit_every == 0}

@@ -77,8 +77,26 @@ def _build_here(out_dir: str) -> dict:
             "model": path,
             "tflite": os.path.join(dump, "04-flatbuffer.tflite"),
             "mlir": [os.path.join(dump, f) for f in files if f.endswith(".mlir")],
+            "inputs": _write_inputs(os.path.join(dump, "04-flatbuffer.tflite"), os.path.join(out_dir, name)),
         }
     return seeds
+
+
+def _write_inputs(tflite: str, out_dir: str) -> str:
+    """inputs.npz for `tflx run`: random values for the serving signature's inputs."""
+    import numpy as np
+    from ai_edge_litert.interpreter import Interpreter
+    with open(tflite, "rb") as f:
+        runner = Interpreter(model_content=f.read()).get_signature_runner("serving_default")
+    rng = np.random.RandomState(0)
+    feed = {}
+    for name, d in runner.get_input_details().items():
+        shape = [max(1, int(x)) for x in d["shape"]]
+        feed[name] = (rng.uniform(-1, 1, shape) if np.dtype(d["dtype"]).kind == "f"
+                      else rng.randint(0, 4, shape)).astype(d["dtype"])
+    path = os.path.join(out_dir, "inputs.npz")
+    np.savez(path, **feed)
+    return path
 
 
 def build(out_dir: str) -> dict:

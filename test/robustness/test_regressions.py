@@ -9,13 +9,19 @@ Found (before the fixes)                               fixed in
   signature key not UTF-8: UnicodeDecodeError traceback in tflx verify
   output name 'f' -> 'f\\0': KeyError traceback in tflx verify (C string vs Python string)
                                                        flatbuffer.validate: names UTF-8, no NUL
-  CONV_2D filter = -1 ('no tensor'): the TFLite interpreter segfaulted tflx verify (or threw
-  std::bad_alloc, as its memory happens to be laid out)
+  CONV_2D filter = -1 ('no tensor'): the TFLite interpreter segfaulted tflx verify and tflx run
+  (or threw std::bad_alloc, as its memory happens to be laid out)
   op input swapped to a tensor of another shape: RuntimeError traceback from the interpreter
                                                        verify: the interpreter runs in a forked
-                                                       child first (isolate.run_isolated)
+                                                       child first; run: it runs in one
+                                                       (isolate.run_isolated)
   constant's shape grown past its buffer; tensor type 106: passed validate
                                                        flatbuffer.validate: buffer size, types
+  signature input/output without a name: AttributeError traceback in tflx verify
+                                                       flatbuffer.validate: signature names
+  model input reshaped in the .tflite: TF's MaxPool kernel failed (AbortedError traceback); TF
+  kernels given wrong shapes can also abort       verify: inputs checked against the model's
+                                                       signature before TF runs it
 """
 from __future__ import annotations
 
@@ -109,8 +115,16 @@ CASES = [
     ("conv-filter-is-no-tensor", "tiny_cnn", "verify",
      lambda d: _patch(d, f"sg0 op{_op(d, 'CONV_2D')} Inputs[1]", -1), # Undefined behaviour in the interpreter: it segfaults, or throws std::bad_alloc, by memory layout.
      r"the TFLite interpreter, on this \.tflite, (crashed \(SIG[A-Z]+\)|failed: MemoryError)"),
+    ("run-conv-filter-is-no-tensor", "tiny_cnn", "run",
+     lambda d: _patch(d, f"sg0 op{_op(d, 'CONV_2D')} Inputs[1]", -1),
+     r"the TFLite interpreter, on '.*', (crashed \(SIG[A-Z]+\)|failed: MemoryError)"),
     ("op-input-of-wrong-shape", "tiny_cnn", "verify", _swap_fc_weights,
      r"the TFLite interpreter, on this \.tflite, failed: \w+Error: "),
+    ("signature-input-without-name", "int_ops", "verify",
+     lambda d: _patch(d, "TensorMap vtable entry 0", 0), r"signature 0 has an input or output without a name"),
+    ("input-shape-differs-from-model", "pool", "verify",
+     lambda d: _patch(d, f"sg0 t{_model(d).Subgraphs(0).Inputs(0)} Shape[1]", 3),
+     r"the \.tflite's input '\w+' is float32\[1, 3, 8, 2\], the model takes float32\[1, 8, 8, 2\]"),
     ("constant-shape-past-buffer", "elementwise", "translate",
      _grow_constant, r"needs \d+ bytes of data, buffer \d+ has \d+"),
     ("unknown-tensor-type", "elementwise", "translate",
@@ -131,6 +145,10 @@ def test_fuzz_finding_is_a_one_line_error(case, seeds, servers, tmp_path):
     if tool == "translate":
         target = next(t for t in fc.TARGETS if t.name == "translate-to-mlir")
         argv = ["tflx-translate", "-tflite-flatbuffer-to-mlir", path, "-o", out]
+    elif tool == "run":
+        target = next(t for t in fc.TARGETS if t.name == "run")
+        out = str(tmp_path / "out.npz")
+        argv = ["tflx", "run", path, "--inputs", seeds[seed]["inputs"], "-o", out]
     else:
         target = next(t for t in fc.TARGETS if t.name == "verify")
         argv = ["tflx", "verify", seeds[seed]["model"], path]
@@ -140,4 +158,65 @@ def test_fuzz_finding_is_a_one_line_error(case, seeds, servers, tmp_path):
     assert verdict == "rejected", (verdict, error)
     assert re.search(expected, error), error
     assert res["rc"] == 1 and len(fc.ERROR_LINE.findall(res["stderr"])) == 1
-    assert not os.path.exists(tmp_path / "out.mlir")
+    assert not os.path.exists(tmp_path / "out.mlir") and not os.path.exists(tmp_path / "out.npz")
+
+
+# ---- .mlir findings ----------------------------------------------------------------------
+
+# A const_value mutant of a tf-stage dump: tf.Mean whose reduction indices repeat axis 0.
+# TensorFlow's tf-stablehlo stopped the process: "LLVM ERROR: Failed to infer result type(s)."
+# (tflx-opt -tf-stablehlo and tflx convert --resume-from both died with SIGABRT). Fixed by
+# running TF pass pipelines in a forked child (isolate.run_tf_pipeline).
+MEAN_REPEATED_AXIS = """// tflx-stage: tf
+func.func @main(%arg0: tensor<1x8x8x2xf32>) -> tensor<f32> attributes {tflx.signature_key = "serving_default",
+    tflx.signature_inputs = ["img"], tflx.signature_outputs = ["out"], tflx.input_tensor_names = ["img"],
+    tflx.output_tensor_names = ["out"]} {
+  %axes = "tf.Const"() <{value = dense<[0, 1, 2, 0]> : tensor<4xi32>}> : () -> tensor<4xi32>
+  %0 = "tf.Mean"(%arg0, %axes) <{keep_dims = false}> : (tensor<1x8x8x2xf32>, tensor<4xi32>) -> tensor<f32>
+  return %0 : tensor<f32>
+}
+"""
+
+# A shape_change mutant of a stablehlo dump: reduce_window's padding typed
+# tensor<9223372036854775807x2xi64>. The parser's "SmallVector unable to grow" came out of
+# ir.Module.parse as a ValueError, not an MLIRError: a traceback in tflx-opt and in tflx convert
+# --resume-from. Fixed in opt_driver.Runner.parse_input and mlir.parse_module.
+HUGE_PADDING = """// tflx-stage: stablehlo
+func.func @main(%arg0: tensor<1x8x8x2xf32>) -> tensor<1x4x4x2xf32> {
+  %init = stablehlo.constant dense<0.0> : tensor<f32>
+  %0 = "stablehlo.reduce_window"(%arg0, %init) <{padding = dense<0> : tensor<9223372036854775807x2xi64>,
+      window_dimensions = array<i64: 1, 2, 2, 1>, window_strides = array<i64: 1, 2, 2, 1>}> ({
+  ^bb0(%a: tensor<f32>, %b: tensor<f32>):
+    %s = stablehlo.add %a, %b : tensor<f32>
+    stablehlo.return %s : tensor<f32>
+  }) : (tensor<1x8x8x2xf32>, tensor<f32>) -> tensor<1x4x4x2xf32>
+  return %0 : tensor<1x4x4x2xf32>
+}
+"""
+
+MLIR_CASES = [
+    ("huge-attribute-shape-opt", HUGE_PADDING, ["tflx-opt", "{IN}", "-canonicalize", "-o", "{OUT}"],
+     r"^tflx: error: SmallVector unable to grow"),
+    ("huge-attribute-shape-convert", HUGE_PADDING, ["tflx", "convert", "--resume-from", "{IN}", "-o", "{OUT}"],
+     r"^tflx: error: stage 'stablehlo': cannot parse '.*input\.mlir': SmallVector unable to grow"),
+    ("tf-stablehlo-abort-opt", MEAN_REPEATED_AXIS, ["tflx-opt", "{IN}", "-tf-stablehlo", "-o", "{OUT}"],
+     r"^tflx: error: pass 'tf-stablehlo': TensorFlow's pass pipeline 'tf-stablehlo' crashed \(SIGABRT\): "
+     r"LLVM ERROR: Failed to infer result type\(s\)\.$"),
+    ("tf-stablehlo-abort-convert", MEAN_REPEATED_AXIS, ["tflx", "convert", "--resume-from", "{IN}", "-o", "{OUT}"],
+     r"^tflx: error: stage 'stablehlo', pass 'tf-stablehlo': TensorFlow's tf-stablehlo crashed \(SIGABRT\): "
+     r"LLVM ERROR"),
+]
+
+
+@pytest.mark.parametrize("case", MLIR_CASES, ids=[c[0] for c in MLIR_CASES])
+def test_mlir_fuzz_finding_is_a_one_line_error(case, servers, tmp_path):
+    name, text, argv, expected = case
+    inp, out = tmp_path / "input.mlir", tmp_path / "out.mlir"
+    inp.write_text(text)
+    argv = [str(inp) if a == "{IN}" else str(out) if a == "{OUT}" else a for a in argv]
+    target = next(t for t in fc.TARGETS if t.name == ("convert-resume" if argv[0] == "tflx" else "opt-tflx-passes"))
+    res = servers.run({"id": name, "argv": argv, "timeout": 120, "cwd": str(tmp_path), "full_exit": True})
+    verdict, error = fc.judge(target, res, str(out), None, str(tmp_path))
+    assert verdict == "rejected", (verdict, error)
+    assert re.search(expected, error), error
+    assert not out.exists()

@@ -29,10 +29,22 @@ def _run(args) -> int:
     from tflx import runtime
     from tflx.atomic import write_atomic
 
+    from tflx.isolate import run_isolated
+
     from .common import native_stderr_silenced
+
+    def run_model() -> bytes:
+        buf = io.BytesIO()
+        np.savez(buf, **runtime.run(args.model, args.inputs, custom_op_libs=args.custom_op_lib,
+                                    signature=args.signature, runtime=args.runtime))
+        return buf.getvalue()
+
+    # The TFLite interpreter trusts a model that passes tflx.flatbuffer.validate and can crash on
+    # a malformed one (e.g. a CONV_2D whose filter is tensor -1): run it in a forked child.
     with native_stderr_silenced():
-        outputs = runtime.run(args.model, args.inputs, custom_op_libs=args.custom_op_lib,
-                              signature=args.signature, runtime=args.runtime)
+        data = run_isolated(run_model, what=f"the TFLite interpreter, on '{args.model}',")
+    with np.load(io.BytesIO(data), allow_pickle=False) as z:
+        outputs = {k: z[k] for k in z.files}
     if args.output:
         buf = io.BytesIO()
         np.savez(buf, **outputs)
