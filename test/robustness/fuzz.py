@@ -25,9 +25,8 @@ sys.path.insert(0, HERE)
 import fuzz_campaign as fc  # noqa: E402
 import fuzz_seeds  # noqa: E402
 
-CI_COUNTS = {"translate-to-mlir": 160, "verify": 30, "run": 24, "translate-to-tflite": 60, "opt-tfl-pipeline": 40,
-             "opt-tflx-passes": 40, "opt-tf-passes": 24, "convert-resume": 60, "assess": 16,
-             "verify-model": 8}
+CI_COUNTS = {"translate-to-mlir": 200, "verify": 36, "run": 30, "translate-to-tflite": 80, "opt-tfl-pipeline": 50,
+             "opt-tflx-passes": 50, "opt-tf-passes": 30, "convert-resume": 80, "assess": 16, "verify-model": 8}
 LONG_TOTAL = 2400  # ~1,060 .tflite, ~1,150 .mlir, ~190 model mutants
 
 

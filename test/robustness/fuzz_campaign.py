@@ -347,7 +347,8 @@ class Campaign:
     def make_job(self, target: Target, i: int) -> tuple[dict, Outcome, dict]:
         rng = random.Random(f"{self.seed}:{target.name}:{i}")
         choices = seed_files(self.seeds, target)
-        seed_name, model, src = choices[i % len(choices)] if rng.random() < 0.5 else rng.choice(choices)
+        # Kinds cycle with i (every kind in every run of a few dozen); seeds cycle more slowly.
+        seed_name, model, src = choices[(i // 16) % len(choices)] if rng.random() < 0.5 else rng.choice(choices)
         job_dir = os.path.join(self.work_dir, target.name, f"{i:05d}")
         os.makedirs(job_dir, exist_ok=True)
         if target.input == "model":
@@ -356,7 +357,7 @@ class Campaign:
         else:
             m = self._mutator(src, target.input)
             kinds = m.kinds()
-            kind = kinds[(i // max(1, len(choices))) % len(kinds)] if rng.random() < 0.7 else rng.choice(kinds)
+            kind = kinds[i % len(kinds)] if rng.random() < 0.8 else rng.choice(kinds)
             data, detail = m.mutate(kind, rng)
             inp = os.path.join(job_dir, "input" + (".tflite" if target.input == "tflite" else ".mlir"))
             with open(inp, "wb") as f:
