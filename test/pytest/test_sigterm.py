@@ -91,7 +91,22 @@ def _check_interrupted(status, err, out, dump):
         stage = name.split("-", 1)[1][:-len(".mlir")]
         assert text.startswith(f"// tflx-stage: {stage}\n") and text.rstrip().endswith(("}", ")")), name
     assert "timings.json" not in os.listdir(dump)  # written only when the conversion completes
+    assert _processes_naming(out) == [], "a forked helper (tflx.isolate) outlived the interrupted tflx"
     return done
+
+
+def _processes_naming(path: str) -> list[int]:
+    """Live processes whose command line mentions `path` (forked helpers share the parent's)."""
+    time.sleep(0.5)
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                if path.encode() in f.read():
+                    found.append(int(pid))
+        except OSError:
+            pass
+    return found
 
 
 # On a terminal the progress line of a stage is printed when the stage starts ("  tf  ...") and
