@@ -6,7 +6,7 @@ import textwrap
 
 import pytest
 
-from conftest import tflx_cli
+from tflxtest import tflx_cli
 
 # A model whose MatrixSquareRoot no pass handles: TFLite has no builtin, the Flex allow-list does
 # not have it either (the exporter would make it a custom op). Saved with debug info, so the

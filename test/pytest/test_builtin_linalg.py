@@ -8,7 +8,7 @@ import os
 import numpy as np
 import pytest
 
-from conftest import REPO, run_signature, tflx_cli
+from tflxtest import REPO, run_signature, tflx_cli
 
 RTOL = 1e-4
 NEW_PASSES = {"decompose-matrix-determinant": "tf", "decompose-matrix-inverse": "tf",

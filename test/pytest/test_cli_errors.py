@@ -3,7 +3,7 @@ import os
 
 import pytest
 
-from conftest import tflx_cli
+from tflxtest import tflx_cli
 
 
 def _assert_clean_failure(r, out, *needles):

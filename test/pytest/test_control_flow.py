@@ -1,7 +1,7 @@
 """Loops: tfl.while regions are outlined so the exporter can write WHILE with subgraphs."""
 import numpy as np
 
-from conftest import run_signature
+from tflxtest import run_signature
 
 
 def test_while_loop_with_captured_bound_runs(tf):

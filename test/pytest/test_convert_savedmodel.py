@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from conftest import random_images, run_signature
+from tflxtest import random_images, run_signature
 
 
 @pytest.mark.parametrize("batch", [1, 3])

@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from conftest import REPO
+from tflxtest import REPO
 
 SCRIPT = os.path.join(REPO, "bench", "coverage.py")
 CRASH_ID = "AddV2/i32[2,6]"

@@ -13,7 +13,7 @@ import sys
 import numpy as np
 import pytest
 
-from conftest import REPO, tflx_cli
+from tflxtest import REPO, tflx_cli
 
 EXAMPLE = os.path.join(REPO, "examples", "custom_op")
 TOL = 1e-5

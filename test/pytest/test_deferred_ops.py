@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from conftest import run_signature
+from tflxtest import run_signature
 
 
 @pytest.mark.parametrize("half_pixel", [True, False])

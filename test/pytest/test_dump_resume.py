@@ -5,7 +5,7 @@ import re
 
 import numpy as np
 
-from conftest import random_images, run_signature, tflx_cli
+from tflxtest import random_images, run_signature, tflx_cli
 
 
 def test_dump_dir_has_one_file_per_stage(tiny_cnn_result):

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from conftest import run_signature
+from tflxtest import run_signature
 
 
 def _check(fn, make_input, batches=(1, 3), atol=1e-5):

@@ -7,7 +7,7 @@ import textwrap
 import numpy as np
 import pytest
 
-from conftest import REPO, run_signature, tflx_cli
+from tflxtest import REPO, run_signature, tflx_cli
 
 PLUGINS = os.path.join(REPO, "examples", "plugins")
 

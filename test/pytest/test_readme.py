@@ -4,7 +4,7 @@ import re
 
 import numpy as np
 
-from conftest import REPO, run_signature
+from tflxtest import REPO, run_signature
 
 
 def test_readme_plugin_example_runs_verbatim(tf, tmp_path):

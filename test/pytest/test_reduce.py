@@ -3,7 +3,7 @@ import textwrap
 
 import pytest
 
-from conftest import tflx_cli
+from tflxtest import tflx_cli
 
 ABORT_PLUGIN = textwrap.dedent("""\
     import os

@@ -11,7 +11,7 @@ import zlib
 import numpy as np
 import pytest
 
-from conftest import tflx_cli
+from tflxtest import tflx_cli
 
 
 def run_tflx(capsys, *argv):

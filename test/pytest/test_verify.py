@@ -5,7 +5,7 @@ import re
 import numpy as np
 import pytest
 
-from conftest import random_images
+from tflxtest import random_images
 
 
 def run_tflx(capsys, *argv):
