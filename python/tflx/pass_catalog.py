@@ -31,7 +31,7 @@ ANCHORS = (MODULE, FUNC)
 
 _SENTINEL = "tflx-no-such-pass-sentinel"
 _NAME_RE = re.compile(rb"(?<=\0)([a-z][a-z0-9]*(?:-[a-z0-9]+)*)(?=\0)")
-_PROBE_TIMEOUT = 60.0  # seconds without progress before a probing child is given up on
+_PROBE_TIMEOUT = 300.0  # seconds without progress before a probing child is given up on (TF import under load)
 
 
 # ---- candidate names from a shared library's .rodata ---------------------------------------
