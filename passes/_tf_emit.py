@@ -34,6 +34,24 @@ def static_square(x: ir.Value, max_n: int) -> tuple[list[int], int] | None:
     return [int(d) for d in dims[:-2]], int(dims[-1])
 
 
+def decompose_batched(op, rewriter, max_n: int, emit) -> bool:
+    """Shared driver of the linalg decompositions: for a static [..., n, n] operand, flatten the
+    batch to [nb, n, n], let `emit(tf, x, nb, n)` build the [nb, ...] result, restore the batch
+    dims (the result keeps the trailing dims `emit` gives it) and replace `op`. Returns True
+    (no match) when the operand is not a small static square float32 batch."""
+    found = static_square(op.operands[0], max_n)
+    if found is None:
+        return True
+    batch, n = found
+    nb = int(np.prod(batch, dtype=np.int64)) if batch else 1
+    with rewriter.ip, op.location:
+        tf = Tf()
+        out = emit(tf, tf.reshape(op.operands[0], [nb, n, n]), nb, n)
+        out = tf.reshape(out, batch + b.shape_of(out)[1:])
+    rewriter.replace_op(op, [out])
+    return False
+
+
 class Tf:
     """Emit float32 TF ops; shapes are static lists of ints."""
 

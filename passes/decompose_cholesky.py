@@ -26,7 +26,7 @@ import numpy as np
 
 from tflx.plugin import PatternPass, register_pass, rewrite
 
-from ._tf_emit import Tf, shape, static_square
+from ._tf_emit import Tf, decompose_batched, shape
 
 
 def cholesky_columns(tf: Tf, a, n: int):
@@ -58,13 +58,4 @@ class DecomposeCholesky(PatternPass):
 
     @rewrite("tf.Cholesky")
     def decompose(self, op, rewriter):
-        found = static_square(op.operands[0], self.max_n)
-        if found is None:
-            return True
-        batch, n = found
-        nb = int(np.prod(batch, dtype=np.int64)) if batch else 1
-        with rewriter.ip, op.location:
-            tf = Tf()
-            low = cholesky_columns(tf, tf.reshape(op.operands[0], [nb, n, n]), n)
-            low = tf.reshape(low, batch + [n, n])
-        rewriter.replace_op(op, [low])
+        return decompose_batched(op, rewriter, self.max_n, lambda tf, a, nb, n: cholesky_columns(tf, a, n))

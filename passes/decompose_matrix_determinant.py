@@ -114,7 +114,7 @@ class DecomposeMatrixDeterminant(PatternPass):
         with rewriter.ip, op.location:
             tf = Tf()
             a = op.operands[0]
-            if n <= min(self.leibniz_max_n, 4):
+            if n <= min(self.leibniz_max_n, 4):  # Leibniz reads [..., n, n] directly: no extra reshape
                 det = det_leibniz(tf, a, nb, n)
             else:
                 det = det_lu(tf, tf.reshape(a, [nb, n, n]), n)

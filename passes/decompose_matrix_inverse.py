@@ -29,7 +29,7 @@ from tflx import builder as b
 from tflx.mlir import ir
 from tflx.plugin import PatternPass, register_pass, rewrite
 
-from ._tf_emit import Tf, shape, static_square
+from ._tf_emit import Tf, decompose_batched, shape
 
 
 def inverse_gauss_jordan(tf: Tf, a, n: int):
@@ -80,13 +80,4 @@ class DecomposeMatrixInverse(PatternPass):
     def decompose(self, op, rewriter):
         if "adjoint" in op.attributes and ir.BoolAttr(op.attributes["adjoint"]).value:
             return True
-        found = static_square(op.operands[0], self.max_n)
-        if found is None:
-            return True
-        batch, n = found
-        nb = int(np.prod(batch, dtype=np.int64)) if batch else 1
-        with rewriter.ip, op.location:
-            tf = Tf()
-            inv = inverse_gauss_jordan(tf, tf.reshape(op.operands[0], [nb, n, n]), n)
-            inv = tf.reshape(inv, batch + [n, n])
-        rewriter.replace_op(op, [inv])
+        return decompose_batched(op, rewriter, self.max_n, lambda tf, a, nb, n: inverse_gauss_jordan(tf, a, n))
