@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 
 from . import pass_catalog as cat
 from .errors import TflxError
+from .plugin import option_value
 from .mlir import ir, passmanager, print_module
 
 TFLX, LITERT, TF = "tflx", "litert", "tf"
@@ -410,21 +411,6 @@ def _native_stderr_captured():
             out[0] = tmp.read().decode("utf-8", "replace")
 
 
-def _convert_option(value: str, default):
-    if isinstance(default, bool):
-        v = value.strip().lower()
-        if v in ("1", "true", "yes", "on"):
-            return True
-        if v in ("0", "false", "no", "off"):
-            return False
-        raise ValueError(f"expected true/false, got {value!r}")
-    if isinstance(default, int):
-        return int(value)
-    if isinstance(default, float):
-        return float(value)
-    return value
-
-
 def _tflx_options(lf: Leaf) -> dict:
     """`a=1 b=x` for a tflx pass -> constructor kwargs, converted by the field defaults."""
     if not lf.options:
@@ -440,7 +426,7 @@ def _tflx_options(lf: Leaf) -> dict:
         default = f.default if f.default is not dataclasses.MISSING else (
             f.default_factory() if f.default_factory is not dataclasses.MISSING else "")
         try:
-            out[key] = _convert_option(value if eq else "true", default)
+            out[key] = option_value(value if eq else "true", default)
         except ValueError as e:
             raise TflxError(f"pass '{lf.name}': option '{key}': {e}") from None
     return out
