@@ -58,10 +58,17 @@ def _elf_rodata(path: str) -> bytes:
     return b""
 
 
+# Upstream MLIR's generic passes. The linker may merge their names into longer strings
+# ("canonicalize" is not findable in libtensorflow_cc's rodata), so they are always candidates.
+GENERIC_PASSES = ("canonicalize", "cse", "inline", "symbol-dce", "symbol-privatize", "sccp",
+                  "remove-shape-constraints", "topological-sort", "strip-debuginfo", "print-ir",
+                  "loop-invariant-code-motion", "control-flow-sink", "mem2reg", "snapshot-op-locations")
+
+
 def candidate_names(paths) -> list[str]:
     """Strings that could be pass arguments. The linker shares string tails, so a name can
     hide as the suffix of a longer string: every suffix after a '-' is a candidate too."""
-    found = set()
+    found = set(GENERIC_PASSES)
     for path in paths:
         try:
             data = _elf_rodata(path)
