@@ -66,10 +66,8 @@ def _lowered_length(v: ir.Value) -> int | None:
 
 
 def _index_constant(v: ir.Value) -> int | None:
-    owner = v.owner
-    if isinstance(owner, (ir.Operation, ir.OpView)) and owner.operation.name == "arith.constant":
-        return ir.IntegerAttr(owner.operation.attributes["value"]).value
-    return None
+    owner = b.defining_op(v, "arith.constant")
+    return None if owner is None else ir.IntegerAttr(owner.attributes["value"]).value
 
 
 def _slice(v: ir.Value, start: int, stop: int) -> ir.Value:
@@ -186,10 +184,10 @@ class LegalizeShapeToStablehlo(PatternPass):
             if k is not None:
                 plan.append(("const", k))
                 continue
-            owner = v.owner
-            if not isinstance(owner, (ir.Operation, ir.OpView)) or owner.operation.name != "tensor.dim":
+            dim_op = b.defining_op(v, "tensor.dim")
+            if dim_op is None:
                 return True
-            src, dim = owner.operation.operands
+            src, dim = dim_op.operands
             d = _index_constant(dim)
             if d is None or not isinstance(src.type, ir.RankedTensorType):
                 return True

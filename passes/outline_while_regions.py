@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from tflx import builder as b
 from tflx.mlir import ir, walk_ops
 from tflx.plugin import Pass, register_pass
 
@@ -73,12 +74,12 @@ def _thread_captures(loop):
     captures = _captures(loop)
     carried = []
     for v in captures:
-        owner = v.owner
-        if isinstance(owner, (ir.Operation, ir.OpView)) and owner.operation.name in ("arith.constant", "tfl.pseudo_const"):
+        const = b.defining_op(v, "arith.constant", "tfl.pseudo_const")
+        if const is not None:
             for region in loop.regions:
                 block = region.blocks[0]
                 first = list(block.operations)[0]
-                copy = owner.operation.clone(ip=ir.InsertionPoint(first))
+                copy = const.clone(ip=ir.InsertionPoint(first))
                 _replace_uses_in(v, copy.result, region)
         else:
             carried.append(v)

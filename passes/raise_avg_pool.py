@@ -45,10 +45,9 @@ class RaiseAvgPool(PatternPass):
         if ir.StringAttr(op.attributes["fused_activation_function"]).value != "NONE":
             return True
         window, scale = op.operands
-        owner = window.owner
-        if not isinstance(owner, (ir.Operation, ir.OpView)) or owner.operation.name != "stablehlo.reduce_window":
+        rw = b.defining_op(window, "stablehlo.reduce_window")
+        if rw is None:
             return True
-        rw = owner.operation
         if len(rw.operands) != 2 or len(list(rw.results[0].uses)) != 1 or not _is_sum_body(rw):
             return True
         dims, strides = _i64s(rw, "window_dimensions"), _i64s(rw, "window_strides") or [1, 1, 1, 1]

@@ -27,10 +27,9 @@ class RaiseSumMulToMean(PatternPass):
         if ir.StringAttr(op.attributes["fused_activation_function"]).value != "NONE":
             return True
         for sum_value, scale_value in (op.operands, reversed(list(op.operands))):
-            owner = sum_value.owner
-            if not isinstance(owner, (ir.Operation, ir.OpView)) or owner.operation.name != "tfl.sum":
+            total = b.defining_op(sum_value, "tfl.sum")
+            if total is None:
                 continue
-            total = owner.operation
             scale = b.constant_value(scale_value)
             axes = b.constant_value(total.operands[1])
             if scale is None or scale.size != 1 or axes is None or len(list(total.result.uses)) != 1:

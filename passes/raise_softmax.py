@@ -10,18 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
-
 from tflx import builder as b
 from tflx.mlir import ir
 from tflx.plugin import PatternPass, register_pass, rewrite
-
-
-def _producer(v: ir.Value, name: str):
-    owner = v.owner
-    if isinstance(owner, (ir.Operation, ir.OpView)) and owner.operation.name == name:
-        return owner.operation
-    return None
 
 
 def _no_activation(op) -> bool:
@@ -32,8 +23,8 @@ def _no_activation(op) -> bool:
 def _last_axis_reduction(v: ir.Value, name: str):
     """The input of `name` (tfl.reduce_max / tfl.sum) over the last axis whose result, kept
     or reshaped back, is `v` (shape [..., 1]); else None."""
-    reshape = _producer(v, "tfl.reshape")
-    reduced = _producer(reshape.operands[0], name) if reshape is not None else _producer(v, name)
+    reshape = b.defining_op(v, "tfl.reshape")
+    reduced = b.defining_op(reshape.operands[0], name) if reshape is not None else b.defining_op(v, name)
     if reduced is None:
         return None
     x = reduced.operands[0]
@@ -62,11 +53,11 @@ class RaiseSoftmax(PatternPass):
         numerator, denominator = op.operands
         if not _no_activation(op) or numerator.type != op.result.type:
             return True
-        exp = _producer(numerator, "tfl.exp")
+        exp = b.defining_op(numerator, "tfl.exp")
         summed = _last_axis_reduction(denominator, "tfl.sum")
         if exp is None or summed is None or summed != numerator:
             return True
-        sub = _producer(exp.operands[0], "tfl.sub")
+        sub = b.defining_op(exp.operands[0], "tfl.sub")
         if sub is None or not _no_activation(sub):
             return True
         x, shifted_by = sub.operands

@@ -24,14 +24,19 @@ def _plugin_passes(plugins) -> list:
     return loader.passes_from(specs) + out
 
 
+def _passes(builtin_passes, disable_passes, plugins) -> list:
+    """The built-in passes (unless switched off) followed by the plugins' passes."""
+    from . import pipeline
+    return (pipeline.default_passes(disable_passes) if builtin_passes else []) + _plugin_passes(plugins)
+
+
 def convert(model, *, signatures=None, plugins=(), dump_dir=None, stop_after=None,
             builtin_passes=True, disable_passes=(), fuse_dynamic_broadcast=True) -> ConversionResult:
     """Convert `model` (SavedModel dir, .keras path, keras.Model, tf.function/ConcreteFunction)
     to TFLite; returns every stage's IR, timings and the flatbuffer."""
     from . import importer, pipeline
 
-    passes = pipeline.default_passes(disable_passes) if builtin_passes else []
-    passes += _plugin_passes(plugins)
+    passes = _passes(builtin_passes, disable_passes, plugins)
     sigs = importer.load(model, list(signatures) if signatures else None)
     result = pipeline.run(signatures=sigs, passes=passes, stop_after=stop_after, dump_dir=dump_dir,
                           fuse_dynamic_broadcast=fuse_dynamic_broadcast)
@@ -51,8 +56,7 @@ def convert_jax(fn, *input_specs, signature="serving_default", input_names=None,
     ctx = new_context()
     module = jax_input.to_stablehlo_stage(fn, input_specs, ctx, signature_key=signature,
                                           input_names=input_names, output_names=output_names)
-    passes = pipeline.default_passes(disable_passes) if builtin_passes else []
-    passes += _plugin_passes(plugins)
+    passes = _passes(builtin_passes, disable_passes, plugins)
     return pipeline.run(resume=("stablehlo", module), resume_passes=True, ctx=ctx, passes=passes,
                         stop_after=stop_after, dump_dir=dump_dir)
 
@@ -65,8 +69,7 @@ def resume(path, *, stage=None, plugins=(), dump_dir=None, stop_after=None, buil
 
     ctx = new_context()
     loaded = pipeline.read_stage_file(path, stage, ctx)
-    passes = pipeline.default_passes(disable_passes) if builtin_passes else []
-    passes += _plugin_passes(plugins)
+    passes = _passes(builtin_passes, disable_passes, plugins)
     return pipeline.run(resume=loaded, ctx=ctx, passes=passes, stop_after=stop_after, dump_dir=dump_dir)
 
 

@@ -64,13 +64,20 @@ def attr_array(op: ir.Operation, name: str) -> np.ndarray:
     return np.array(ir.DenseElementsAttr(op.attributes[name]))
 
 
-def constant_value(value: ir.Value) -> np.ndarray | None:
-    """The numpy value of a constant-producing op's result, else None."""
+def defining_op(value: ir.Value, *names: str) -> ir.Operation | None:
+    """The op that produced `value` (None for a block argument); with `names`, only if it is
+    one of those ops."""
     owner = value.owner
     if not isinstance(owner, (ir.Operation, ir.OpView)):
         return None
     owner = owner.operation
-    if owner.name in ("arith.constant", "tfl.pseudo_const", "stablehlo.constant", "tf.Const"):
+    return owner if not names or owner.name in names else None
+
+
+def constant_value(value: ir.Value) -> np.ndarray | None:
+    """The numpy value of a constant-producing op's result, else None."""
+    owner = defining_op(value, "arith.constant", "tfl.pseudo_const", "stablehlo.constant", "tf.Const")
+    if owner is not None:
         try:
             return np.array(ir.DenseElementsAttr(owner.attributes["value"]))
         except (ValueError, TypeError, KeyError):

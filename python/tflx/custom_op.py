@@ -968,7 +968,8 @@ def _add_decomposition(op: CustomOp, module, in_types, out_types, attrs: dict) -
         text = tf.mlir.experimental.convert_function(cf, pass_pipeline=st.TF_IMPORT_PIPELINE)
         text = tf.mlir.experimental.run_pass_pipeline(text, st.TF_STABLEHLO_PIPELINE)
     except Exception as e:  # noqa: BLE001 - the user's decomposition failed to trace or lower
-        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        from .errors import first_line
+        first = first_line(e)
         raise TflxError(f"{op.where}: its decomposition does not lower to StableHLO: {first}",
                         location=op.declared_at) from None
     parsed = ir.Module.parse(text, module.context)

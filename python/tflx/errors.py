@@ -96,6 +96,12 @@ def first_op_name(text: str) -> str | None:
     return m.group(1) if m else None
 
 
+def first_line(exc: BaseException) -> str:
+    """The first line of an exception's text (TF's are pages long), or its type name."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
 def condense_mlir_error(text: str) -> str:
     """Reduce MLIR's multi-line diagnostic dump to the first error message."""
     for line in text.splitlines():

@@ -15,7 +15,7 @@ import os
 from dataclasses import dataclass, field
 
 from . import _quiet  # noqa: F401
-from .errors import TflxError
+from .errors import TflxError, first_line
 
 DEFAULT_SIGNATURE = "serving_default"
 
@@ -149,7 +149,7 @@ def load_saved_model(path: str, signature_keys: list[str] | None = None) -> list
     except TflxError:
         raise
     except Exception as e:  # noqa: BLE001 - TF raises many types for a damaged model
-        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        first = first_line(e)
         raise TflxError(f"cannot load SavedModel '{path}': {first}", stage="tf") from None
     available = list(loaded.signatures.keys())
     if not available:
@@ -195,7 +195,7 @@ def _freeze_or_explain(cf, key):
     try:
         return _freeze(cf)
     except Exception as e:  # noqa: BLE001
-        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        first = first_line(e)
         raise TflxError(f"cannot freeze variables of signature '{key}': {first}", stage="tf") from None
 
 
@@ -217,7 +217,7 @@ def load_keras(model_or_path, signature_key: str = DEFAULT_SIGNATURE) -> list[Si
             # safe_mode=True: never run Python code (lambdas) stored in a model file.
             model = keras.saving.load_model(path, safe_mode=True, compile=False)
         except Exception as e:  # noqa: BLE001
-            first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+            first = first_line(e)
             raise TflxError(f"cannot load Keras model '{path}': {first}", stage="tf") from None
     cf, names = _keras_concrete_function(model)
     names = [n or f"input_{i}" for i, n in enumerate(names)]

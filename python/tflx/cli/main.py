@@ -44,22 +44,21 @@ def _convert(args) -> int:
     t0 = time.perf_counter()
     from tflx import plugins as plugin_loader
     plugins = plugin_loader.passes_from(args.plugin)
+    if args.resume_from and args.model:
+        raise TflxError("give either MODEL or --resume-from, not both")
+    if not args.resume_from and not args.model:
+        raise TflxError("no MODEL given (a SavedModel directory or a .keras file)")
+    passes = _with_pass_options(
+        (pipeline.default_passes(args.disable_pass) if not args.no_builtin_passes else []) + plugins,
+        args.pass_option)
     if args.resume_from:
-        if args.model:
-            raise TflxError("give either MODEL or --resume-from, not both")
         from tflx.mlir import new_context
         ctx = new_context()
         loaded = pipeline.read_stage_file(args.resume_from, args.stage, ctx)
-        passes = _with_pass_options(
-            (pipeline.default_passes(args.disable_pass) if not args.no_builtin_passes else []) + plugins,
-            args.pass_option)
-        plugins = []
-        result = pipeline.run(resume=loaded, ctx=ctx, passes=passes + plugins, stop_after=args.stop_after,
+        result = pipeline.run(resume=loaded, ctx=ctx, passes=passes, stop_after=args.stop_after,
                               dump_dir=args.dump_dir, on_stage=progress.done, on_start=progress.start,
                               on_failure=getattr(args, "on_failure", None))
     else:
-        if not args.model:
-            raise TflxError("no MODEL given (a SavedModel directory or a .keras file)")
         from tflx import importer
         with native_stderr_silenced():
             sigs = importer.load(args.model, args.signature)
@@ -68,11 +67,7 @@ def _convert(args) -> int:
         for s in sigs:
             for n in s.notes:
                 print(f"tflx: note: {n}", file=sys.stderr)
-        passes = _with_pass_options(
-            (pipeline.default_passes(args.disable_pass) if not args.no_builtin_passes else []) + plugins,
-            args.pass_option)
-        plugins = []
-        result = pipeline.run(signatures=sigs, passes=passes + plugins, stop_after=args.stop_after,
+        result = pipeline.run(signatures=sigs, passes=passes, stop_after=args.stop_after,
                               dump_dir=args.dump_dir, on_stage=progress.done, on_start=progress.start,
                               fuse_dynamic_broadcast=not args.no_dynamic_broadcast_fusion,
                               on_failure=getattr(args, "on_failure", None))
