@@ -2,25 +2,52 @@
 """Parity benchmark: tflx vs the stock TFLite converter on a set of Keras models.
 
 For every model: build it (fixed seed, random weights), export it as a SavedModel with
-`model.export(dir)` (dynamic batch, as Keras exports), convert it with `tflx.convert(dir)` and
-with `tf.lite.TFLiteConverter.from_saved_model(dir).convert()`, then run both .tflite files in
-`ai_edge_litert.interpreter.Interpreter` at batch 1 and batch 2 and compare against the
-SavedModel's `serving_default` signature called on the same random input.
+`model.export(dir)` (dynamic batch, and whatever other dims Keras leaves dynamic), convert it with
+`tflx.convert(dir)` and with `tf.lite.TFLiteConverter.from_saved_model(dir).convert()`, then:
+
+- correctness: run both .tflite files in `ai_edge_litert.interpreter.Interpreter` at batch 1 and
+  batch 2 and compare against the SavedModel's `serving_default` signature called on the same
+  random input. A model with dynamic non-batch dims (a sequence length) declares the lengths to
+  use in MODEL_DYNAMIC; it is compared at every batch x length (b1/L16, b2/L16, b1/L24, ...).
+  Integer inputs get random ids below MODEL_INT_HIGH[model] (default 10).
+- operators: total operators over all subgraphs, read from each flatbuffer (not from the
+  interpreter's node list, which XNNPACK rewrites).
+- latency (only when both converters produced a .tflite that ran): batch 1 (and the first
+  declared length), one interpreter per file with num_threads=1, inputs set once, warm-up, one
+  calibration that picks N invokes per round (~0.1 s a round), then --rounds rounds
+  INTERLEAVED (tflx, stock, tflx, stock, ...); the per-invoke median over the rounds is reported
+  for each file, plus the ratio tflx/stock.
 
     python bench/parity.py                       # all models
-    python bench/parity.py --models mlp,lstm --json out.json
+    python bench/parity.py --models mlp,mha_block,causal_lm --isolate
+    python bench/parity.py --route direct --rounds 7 --json out.json
+    python bench/parity.py --no-latency --keep-tflite /tmp/tfl
 
-One row per model: converted by each converter (or its one-line error), whether the op
-histograms are equal (and the difference if not), .tflite sizes, max abs / max relative diff
-(max|a-b| / max|ref|, worst over outputs and both batch sizes) for each converter.
+--route {auto,direct,stablehlo} is passed on as tflx.convert(dir, route=VALUE); without it,
+tflx.convert(dir) is called with its defaults. --isolate runs each model in a subprocess.
+
+One table row per model: converted by each converter (or FAIL / RUNFAIL / partial), operator
+counts tflx/stock, latency ms tflx, stock and the ratio, max relative diff vs TF for each
+(max|a-b| / max|ref|, worst over outputs and all batch/length cases), conversion seconds. Then
+details (errors, op-histogram differences, diffs above tolerance), one verdict per model against
+the acceptance criteria, and "ACCEPTANCE: n/m models pass":
+- stock converted (and its .tflite ran at batch 1): tflx ops <= stock ops, latency ratio
+  <= MAX_LATENCY_RATIO, tflx rel <= REL_TOL (and tflx's .tflite ran in every case);
+- stock cannot (conversion failed, or its .tflite does not run): tflx must convert, contain only
+  builtin operators (no CUSTOM, hence no Flex, ops) and match TF (rel <= REL_TOL in every case).
+With --no-latency the latency criterion is not checked (said so in each verdict).
+JSON rows (--json) carry everything, incl. per-case diffs, histograms, ops, latency_ms, ratio,
+per-round latencies and the verdict.
 """
 from __future__ import annotations
 
 import argparse
 import gc
 import json
+import math
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -34,6 +61,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 SEED = 1234
 BATCHES = (1, 2)
 REL_TOL = 1e-4  # a converter whose relative diff is above this is flagged in the summary
+MAX_LATENCY_RATIO = 1.05  # acceptance: tflx latency / stock latency
+ROUND_TARGET_S = 0.1  # calibration aims a timing round at this many seconds (N invokes)
+ROUTES = ("auto", "direct", "stablehlo")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -100,6 +130,109 @@ def _transformer():
     return keras.Model(inp, out, name="transformer_block")
 
 
+_LAYERS: dict = {}
+
+
+def _layer_classes() -> dict:
+    """The two custom layers the sequence models use (defined once keras is imported)."""
+    if _LAYERS:
+        return _LAYERS
+    import keras
+
+    class LearnedPositions(keras.layers.Layer):
+        """x + a learned (length, dim) table; for a static length (ViT patches)."""
+
+        def build(self, input_shape):
+            self.table = self.add_weight(shape=tuple(input_shape[1:]), name="table",
+                                         initializer=keras.initializers.RandomNormal(stddev=0.02))
+
+        def call(self, x):
+            return x + self.table
+
+    class TokenAndPositionEmbedding(keras.layers.Layer):
+        """Token embedding + an Embedding over arange(seq_len), seq_len read from the input at
+        run time (the usual Keras text-model recipe; keeps the sequence dim dynamic)."""
+
+        def __init__(self, vocab, max_len, dim, **kw):
+            super().__init__(**kw)
+            self.tokens = keras.layers.Embedding(vocab, dim)
+            self.positions = keras.layers.Embedding(max_len, dim)
+
+        def call(self, ids):
+            seq_len = keras.ops.shape(ids)[-1]
+            return self.tokens(ids) + self.positions(keras.ops.arange(0, seq_len))
+
+    _LAYERS.update(LearnedPositions=LearnedPositions,
+                   TokenAndPositionEmbedding=TokenAndPositionEmbedding)
+    return _LAYERS
+
+
+def _encoder_block(x, d_model=64, heads=4, ff=128, activation="relu", causal=False):
+    """Post-norm transformer encoder block: MHA + residual + LayerNorm, FFN + residual + LN."""
+    import keras
+    att = keras.layers.MultiHeadAttention(num_heads=heads, key_dim=d_model // heads)(
+        x, x, use_causal_mask=causal)
+    x = keras.layers.LayerNormalization(epsilon=1e-6)(x + att)
+    h = keras.layers.Dense(ff, activation=activation)(x)
+    h = keras.layers.Dense(d_model)(h)
+    return keras.layers.LayerNormalization(epsilon=1e-6)(x + h)
+
+
+def _mha_block():
+    import keras
+    inp = keras.Input((None, 64), name="tokens")
+    return keras.Model(inp, _encoder_block(inp), name="mha_block")
+
+
+def _vit_like():
+    import keras
+    x = inp = keras.Input((32, 32, 3), name="image")
+    x = keras.layers.Conv2D(64, 4, strides=4)(x)  # 8x8 patches of 4x4 -> (8, 8, 64)
+    x = keras.layers.Reshape((64, 64))(x)
+    x = _layer_classes()["LearnedPositions"]()(x)
+    for _ in range(2):
+        x = _encoder_block(x)
+    x = keras.layers.GlobalAveragePooling1D()(x)
+    out = keras.layers.Dense(10)(x)
+    return keras.Model(inp, out, name="vit_like")
+
+
+LM_VOCAB, LM_MAX_LEN = 1000, 128
+
+
+def _token_model(causal, activation):
+    import keras
+    ids = keras.Input((None,), dtype="int32", name="token_ids")
+    x = _layer_classes()["TokenAndPositionEmbedding"](LM_VOCAB, LM_MAX_LEN, 64, name="embed")(ids)
+    for _ in range(2):
+        x = _encoder_block(x, activation=activation, causal=causal)
+    return ids, x
+
+
+def _causal_lm():
+    import keras
+    ids, x = _token_model(causal=True, activation="relu")
+    return keras.Model(ids, keras.layers.Dense(LM_VOCAB)(x), name="causal_lm")
+
+
+def _bert_like():
+    import keras
+    ids, x = _token_model(causal=False, activation="gelu")
+    return keras.Model(ids, keras.layers.Dense(2)(x[:, 0, :]), name="bert_like")
+
+
+def _unet_decoder():
+    import keras
+    x = inp = keras.Input((64, 64, 3), name="image")
+    d1 = keras.layers.Conv2D(16, 3, strides=2, padding="same", activation="relu")(x)    # 32x32
+    d2 = keras.layers.Conv2D(32, 3, strides=2, padding="same", activation="relu")(d1)   # 16x16
+    u1 = keras.layers.Conv2DTranspose(16, 3, strides=2, padding="same", activation="relu")(d2)
+    u1 = keras.layers.Concatenate()([u1, d1])                                            # skip
+    u2 = keras.layers.Conv2DTranspose(8, 3, strides=2, padding="same", activation="relu")(u1)
+    out = keras.layers.Conv2D(1, 1)(u2)                                                  # 64x64x1
+    return keras.Model(inp, out, name="unet_decoder")
+
+
 MODELS = {
     "mobilenet_v2": _apps("MobileNetV2"),
     "mobilenet_v3_small": _apps("MobileNetV3Small"),
@@ -110,7 +243,23 @@ MODELS = {
     "mlp": _mlp,
     "lstm2": _lstm,
     "transformer": _transformer,
+    "mha_block": _mha_block,
+    "vit_like": _vit_like,
+    "causal_lm": _causal_lm,
+    "bert_like": _bert_like,
+    "unet_decoder": _unet_decoder,
 }
+
+# Lengths used for every dynamic non-batch dim of a model's inputs: correctness runs each of
+# them (at every batch size), latency uses the first.
+MODEL_DYNAMIC = {
+    "mha_block": (16, 24),
+    "causal_lm": (16, 24),
+    "bert_like": (16, 24),
+}
+
+# Integer inputs are random ids in [0, MODEL_INT_HIGH[model]) (default 10).
+MODEL_INT_HIGH = {"causal_lm": LM_VOCAB, "bert_like": LM_VOCAB}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -183,27 +332,52 @@ def histogram_diff(a: dict, b: dict) -> str:
     return ", ".join(f"{n} {a.get(n, 0)}/{b.get(n, 0)}" for n in names if a.get(n, 0) != b.get(n, 0))
 
 
-def input_arrays(spec: dict, batch: int, model_name: str) -> dict:
-    """Same random inputs for TF and both .tflite files (seeded by model name and batch)."""
+def cases(model_name: str) -> list[tuple[int, int | None]]:
+    """(batch, length) pairs checked for correctness; the first is the latency case (batch 1)."""
+    lengths = MODEL_DYNAMIC.get(model_name) or (None,)
+    return [(b, n) for n in lengths for b in BATCHES]
+
+
+def case_key(batch: int, length: int | None) -> str:
+    return f"b{batch}" if length is None else f"b{batch}/L{length}"
+
+
+def input_arrays(spec: dict, batch: int, model_name: str, length: int | None = None) -> dict:
+    """Same random inputs for TF and both .tflite files (seeded by model name, batch, length).
+    A None dim becomes `batch` in position 0 and `length` anywhere else."""
     import numpy as np
-    rng = np.random.default_rng([SEED, zlib.crc32(model_name.encode()), batch])
+    seed = [SEED, zlib.crc32(model_name.encode()), batch] + ([length] if length is not None else [])
+    rng = np.random.default_rng(seed)
+    high = MODEL_INT_HIGH.get(model_name, 10)
     out = {}
     for key, (shape, dtype) in sorted(spec.items()):
-        shape = [batch if (i == 0 and d is None) else d for i, d in enumerate(shape)]
-        if any(d is None for d in shape):
-            raise ValueError(f"input '{key}' has an unknown non-batch dimension: {shape}")
+        dims = []
+        for i, d in enumerate(shape):
+            if d is None and i == 0:
+                d = batch
+            elif d is None:
+                if length is None:
+                    raise ValueError(f"input '{key}' has an unknown non-batch dimension: {shape} "
+                                     f"(declare the lengths to use in MODEL_DYNAMIC['{model_name}'])")
+                d = length
+            dims.append(d)
         if np.issubdtype(dtype, np.floating):
-            out[key] = rng.standard_normal(shape).astype(dtype)
+            out[key] = rng.standard_normal(dims).astype(dtype)
+        elif dtype == np.bool_:
+            out[key] = rng.integers(0, 2, dims).astype(dtype)
         else:
-            out[key] = rng.integers(0, 10, shape).astype(dtype)
+            out[key] = rng.integers(0, high, dims).astype(dtype)
     return out
 
 
-def run_tflite(data: bytes, inputs: dict, sig_key: str = "serving_default") -> dict:
-    """Run a .tflite through its signature runner (which resizes inputs for the batch)."""
+def prepare_tflite(data: bytes, inputs: dict, num_threads: int, sig_key: str = "serving_default"):
+    """An interpreter with `inputs` resized, allocated, set and run once. Returns (interpreter,
+    invoke, outputs): invoke() runs the model again on the same inputs (no resize, no copies),
+    outputs are the first run's results. Goes through the signature runner (which resizes the
+    inputs) when there is one, else resizes the raw input tensors by position."""
     import numpy as np
     from ai_edge_litert.interpreter import Interpreter
-    interp = Interpreter(model_content=data, num_threads=2)
+    interp = Interpreter(model_content=data, num_threads=num_threads)
     sigs = interp.get_signature_list()
     if sig_key in sigs or (len(sigs) == 1):
         key = sig_key if sig_key in sigs else next(iter(sigs))
@@ -215,7 +389,22 @@ def run_tflite(data: bytes, inputs: dict, sig_key: str = "serving_default") -> d
             feed = dict(zip(sorted(names), [inputs[k] for k in sorted(inputs)]))
         else:
             feed = inputs
-        return {k: np.array(v) for k, v in runner(**feed).items()}
+        outputs = {k: np.array(v) for k, v in runner(**feed).items()}
+        # The runner has resized, allocated and set the inputs; invoking its subgraph again reruns
+        # exactly that. Through the runner's native wrapper (what runner(...) itself calls): the
+        # public interp.invoke() reaches subgraph 0 only and adds a Python safety check per call,
+        # which is a visible share of a few-microsecond model.
+        wrapper = getattr(runner, "_interpreter_wrapper", None)
+        subgraph = getattr(runner, "_subgraph_index", None)
+        if wrapper is not None and subgraph is not None:
+            def invoke():
+                wrapper.Invoke(subgraph)
+        elif subgraph in (None, 0):
+            del runner  # interp.invoke() refuses to run while anything else holds its wrapper
+            invoke = interp.invoke
+        else:
+            raise RuntimeError(f"cannot invoke signature subgraph {subgraph} of this interpreter")
+        return interp, invoke, outputs
     # No SignatureDef: resize the raw input tensors by position.
     details = interp.get_input_details()
     if len(details) != len(inputs):
@@ -227,8 +416,15 @@ def run_tflite(data: bytes, inputs: dict, sig_key: str = "serving_default") -> d
     for d, a in zip(details, arrays):
         interp.set_tensor(d["index"], a)
     interp.invoke()
-    return {f"output_{i}": np.array(interp.get_tensor(d["index"]))
-            for i, d in enumerate(interp.get_output_details())}
+    outputs = {f"output_{i}": np.array(interp.get_tensor(d["index"]))
+               for i, d in enumerate(interp.get_output_details())}
+    return interp, interp.invoke, outputs
+
+
+def run_tflite(data: bytes, inputs: dict) -> dict:
+    """Outputs of one run of a .tflite on `inputs` (2 threads; only correctness matters here)."""
+    _, _, outputs = prepare_tflite(data, inputs, num_threads=2)
+    return outputs
 
 
 def compare(ref: dict, got: dict) -> tuple[float, float, str | None]:
@@ -255,6 +451,51 @@ def compare(ref: dict, got: dict) -> tuple[float, float, str | None]:
         max_abs = max(max_abs, diff)
         max_rel = max(max_rel, diff / scale if scale > 0 else (0.0 if diff == 0 else float("inf")))
     return max_abs, max_rel, note
+
+
+# ---------------------------------------------------------------------------------------------
+# Latency
+
+def measure_latency(files: dict[str, bytes], inputs: dict, rounds: int) -> dict:
+    """Per-invoke latency of each .tflite in `files` (label -> bytes) on the same inputs, one
+    thread each. All interpreters are built and warmed up first; each is calibrated once to N
+    invokes per round (~ROUND_TARGET_S); then `rounds` rounds run interleaved (A, B, A, B, ...)
+    so drifting machine load hits every file alike. Per label: median ms per invoke over the
+    rounds, N, and every round's ms per invoke."""
+    prepared = {}
+    for label, data in files.items():
+        interp, invoke, _ = prepare_tflite(data, inputs, num_threads=1)
+        prepared[label] = (interp, invoke)
+    per_round = {}
+    for label, (_, invoke) in prepared.items():
+        for _ in range(3):  # warm-up (the first run in prepare_tflite was one more)
+            invoke()
+        n, t0 = 0, time.perf_counter()
+        while True:  # calibration: at least 3 invokes and 50 ms
+            invoke()
+            n += 1
+            elapsed = time.perf_counter() - t0
+            if n >= 3 and elapsed >= 0.05:
+                break
+        per_round[label] = max(1, min(100_000, math.ceil(ROUND_TARGET_S / (elapsed / n))))
+    samples = {label: [] for label in prepared}
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        for _ in range(rounds):
+            for label, (_, invoke) in prepared.items():
+                n = per_round[label]
+                t0 = time.perf_counter()
+                for _ in range(n):
+                    invoke()
+                samples[label].append((time.perf_counter() - t0) / n * 1e3)
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+    del prepared
+    return {label: {"ms": statistics.median(ms), "invokes_per_round": per_round[label],
+                    "rounds_ms": [round(x, 4) for x in ms]}
+            for label, ms in samples.items()}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -285,7 +526,8 @@ def export_saved_model(name: str, cache_dir: str, rebuild: bool) -> tuple[str, f
 
 
 def tf_reference(path: str, name: str) -> tuple[dict, dict]:
-    """{batch: inputs} and {batch: outputs} from the SavedModel's serving_default."""
+    """{case: inputs} and {case: outputs} from the SavedModel's serving_default, for every
+    (batch, length) case of the model (keys as case_key gives them)."""
     import numpy as np
     import tensorflow as tf
     loaded = tf.saved_model.load(path)
@@ -293,19 +535,21 @@ def tf_reference(path: str, name: str) -> tuple[dict, dict]:
     _, kwargs = fn.structured_input_signature
     spec = {k: (list(s.shape.as_list()), s.dtype.as_numpy_dtype) for k, s in kwargs.items()}
     inputs, outputs = {}, {}
-    for b in BATCHES:
-        feed = input_arrays(spec, b, name)
-        inputs[b] = feed
+    for b, n in cases(name):
+        key = case_key(b, n)
+        feed = input_arrays(spec, b, name, n)
+        inputs[key] = feed
         res = fn(**{k: tf.constant(v) for k, v in feed.items()})
-        outputs[b] = {k: np.array(v) for k, v in res.items()}
+        outputs[key] = {k: np.array(v) for k, v in res.items()}
     del fn, loaded
     return inputs, outputs
 
 
-def convert_tflx(path: str) -> tuple[bytes, float, dict, dict]:
+def convert_tflx(path: str, route: str | None = None) -> tuple[bytes, float, dict, dict]:
     import tflx
+    kwargs = {} if route is None else {"route": route}
     t0 = time.perf_counter()
-    result = tflx.convert(path)
+    result = tflx.convert(path, **kwargs)
     seconds = time.perf_counter() - t0
     if result.flatbuffer is None:
         raise RuntimeError("tflx.convert returned no flatbuffer")
@@ -320,26 +564,32 @@ def convert_stock(path: str) -> tuple[bytes, float]:
 
 
 def evaluate(data: bytes, inputs: dict, ref: dict) -> dict:
-    out = {"abs": None, "rel": None, "per_batch": {}, "run_error": None, "notes": []}
+    """Run `data` on every case; worst abs/rel over the cases that ran (None if none ran)."""
+    out = {"abs": None, "rel": None, "per_case": {}, "run_error": None, "notes": []}
     worst_abs, worst_rel = 0.0, 0.0
-    for b in BATCHES:
+    for key in inputs:
         try:
-            got = run_tflite(data, inputs[b])
-            a, r, note = compare(ref[b], got)
-            out["per_batch"][b] = {"abs": a, "rel": r}
+            got = run_tflite(data, inputs[key])
+            a, r, note = compare(ref[key], got)
+            out["per_case"][key] = {"abs": a, "rel": r}
             if note and note not in out["notes"]:
                 out["notes"].append(note)
             worst_abs, worst_rel = max(worst_abs, a), max(worst_rel, r)
         except Exception as e:  # noqa: BLE001 - a failing run is a result, not a crash
-            out["per_batch"][b] = {"error": one_line_error(e)}
-            out["run_error"] = out["run_error"] or f"batch {b}: {one_line_error(e)}"
-    if any("abs" in v for v in out["per_batch"].values()):
+            out["per_case"][key] = {"error": one_line_error(e)}
+            out["run_error"] = out["run_error"] or f"{key}: {one_line_error(e)}"
+    if any("abs" in v for v in out["per_case"].values()):
         out["abs"], out["rel"] = worst_abs, worst_rel
     return out
 
 
-def bench_model(name: str, cache_dir: str, rebuild: bool, keep_dir: str | None) -> dict:
-    row = {"model": name}
+def _ran(c: dict, key: str) -> bool:
+    return bool(c.get("ok")) and "abs" in c.get("per_case", {}).get(key, {})
+
+
+def bench_model(name: str, cache_dir: str, rebuild: bool, keep_dir: str | None,
+                route: str | None = None, latency: bool = True, rounds: int = 5) -> dict:
+    row = {"model": name, "route": route or "default"}
     try:
         path, export_s = export_saved_model(name, cache_dir, rebuild)
         row["saved_model"], row["export_s"] = path, round(export_s, 2)
@@ -353,21 +603,23 @@ def bench_model(name: str, cache_dir: str, rebuild: bool, keep_dir: str | None) 
         row["tf_error"] = one_line_error(e)
         return row
     gc.collect()
+    files = {}  # label -> .tflite bytes, kept for the latency step
+    data = None
 
     # tflx
     t = row["tflx"] = {"ok": False}
     try:
-        data, secs, hist_api, timings = convert_tflx(path)
+        data, secs, hist_api, timings = convert_tflx(path, route)
         hist = dict(tflite_op_histogram(data))
-        t.update(ok=True, size=len(data), seconds=round(secs, 3), histogram=hist,
-                 stage_seconds={k: round(v, 3) for k, v in timings.items()})
+        t.update(ok=True, size=len(data), seconds=round(secs, 3), ops=sum(hist.values()),
+                 histogram=hist, stage_seconds={k: round(v, 3) for k, v in timings.items()})
         if hist_api != hist:
             t["histogram_api_mismatch"] = histogram_diff(hist_api, hist)
         t.update(evaluate(data, inputs, ref))
         if keep_dir:
             with open(os.path.join(keep_dir, f"{name}.tflx.tflite"), "wb") as f:
                 f.write(data)
-        del data
+        files["tflx"] = data
     except Exception as e:  # noqa: BLE001
         import tflx
         t["error"] = one_line_error(e)
@@ -380,25 +632,87 @@ def bench_model(name: str, cache_dir: str, rebuild: bool, keep_dir: str | None) 
     s = row["stock"] = {"ok": False}
     try:
         data, secs = convert_stock(path)
-        s.update(ok=True, size=len(data), seconds=round(secs, 3), histogram=dict(tflite_op_histogram(data)))
+        hist = dict(tflite_op_histogram(data))
+        s.update(ok=True, size=len(data), seconds=round(secs, 3), ops=sum(hist.values()),
+                 histogram=hist)
         s.update(evaluate(data, inputs, ref))
         if keep_dir:
             with open(os.path.join(keep_dir, f"{name}.stock.tflite"), "wb") as f:
                 f.write(data)
-        del data
+        files["stock"] = data
     except Exception as e:  # noqa: BLE001
         s["error"] = one_line_error(e)
+    data = None
 
     if t["ok"] and s["ok"]:
         row["hist_equal"] = t["histogram"] == s["histogram"]
         if not row["hist_equal"]:
             row["hist_diff"] = histogram_diff(t["histogram"], s["histogram"])
-    del inputs, ref
+        row["ops"] = {"tflx": t["ops"], "stock": s["ops"]}
+
+    # latency: batch 1 (first declared length), only where both converted and ran that case
+    lat_key = case_key(*cases(name)[0])
+    if not latency:
+        row["latency_skipped"] = "--no-latency"
+    elif not (_ran(t, lat_key) and _ran(s, lat_key)):
+        who = [c for c, d in (("tflx", t), ("stock", s)) if not _ran(d, lat_key)]
+        row["latency_skipped"] = f"{' and '.join(who)} did not convert or run at {lat_key}"
+    else:
+        gc.collect()
+        try:
+            lat = measure_latency(files, inputs[lat_key], rounds)
+            row["latency_ms"] = {k: round(v["ms"], 4) for k, v in lat.items()}
+            row["ratio"] = round(lat["tflx"]["ms"] / lat["stock"]["ms"], 4)
+            row["latency"] = {"case": lat_key, "rounds": rounds, "threads": 1,
+                              **{k: {"invokes_per_round": v["invokes_per_round"],
+                                     "rounds_ms": v["rounds_ms"]} for k, v in lat.items()}}
+        except Exception as e:  # noqa: BLE001
+            row["latency_error"] = one_line_error(e)
+    del files, inputs, ref
     return row
 
 
 # ---------------------------------------------------------------------------------------------
-# Output
+# Verdict (acceptance) and output
+
+def verdict(row: dict) -> tuple[bool, str]:
+    """(passes, reasons) of one row against the acceptance criteria (module docstring)."""
+    t, s = row.get("tflx", {}), row.get("stock", {})
+    for k in ("export_error", "tf_error"):
+        if k in row:
+            return False, f"no TF reference ({k.replace('_', ' ')})"
+    lat_key = case_key(*cases(row["model"])[0])
+    stock_baseline = _ran(s, lat_key)
+    checks = []  # (ok, text)
+    if not t.get("ok"):
+        checks.append((False, "tflx did not convert"))
+    else:
+        if stock_baseline:
+            ok = t["ops"] <= s["ops"]
+            checks.append((ok, f"ops {t['ops']} {'<=' if ok else '>'} {s['ops']}"))
+            if row.get("ratio") is not None:
+                ok = row["ratio"] <= MAX_LATENCY_RATIO
+                checks.append((ok, f"latency x{row['ratio']:.2f} {'<=' if ok else '>'} "
+                               f"{MAX_LATENCY_RATIO:g}"))
+            elif row.get("latency_skipped") == "--no-latency":
+                checks.append((True, "latency not checked (--no-latency)"))
+            else:
+                why = row.get("latency_error") or row.get("latency_skipped") or "not measured"
+                checks.append((False, f"latency not measured ({why})"))
+        else:
+            custom = sorted(n for n in t.get("histogram", {}) if n.startswith("CUSTOM"))
+            checks.append((not custom, "builtin-only" if not custom
+                           else f"not builtin-only: {', '.join(custom)}"))
+        if t.get("run_error"):
+            checks.append((False, f"tflx .tflite failed to run ({t['run_error'].split(':')[0]})"))
+        if t.get("rel") is not None:
+            ok = t["rel"] <= REL_TOL
+            checks.append((ok, f"rel {_fmt_num(t['rel'])} {'<=' if ok else '>'} {REL_TOL:.0e}"))
+    passed = all(ok for ok, _ in checks)
+    basis = "" if stock_baseline else ("[stock cannot convert] " if not s.get("ok")
+                                       else "[stock .tflite does not run] ")
+    return passed, basis + ", ".join(text for _, text in checks)
+
 
 def _fmt_num(x):
     if x is None:
@@ -406,6 +720,13 @@ def _fmt_num(x):
     if x == float("inf"):
         return "inf"
     return f"{x:.1e}" if x else "0"
+
+
+def _fmt_ms(x) -> str:
+    """4 significant digits, no exponent (0.01493, 1.234, 12.35, 123.5)."""
+    if x is None:
+        return "-"
+    return f"{x:.{max(0, 3 - math.floor(math.log10(x)))}f}" if x > 0 else "0"
 
 
 def _status(c: dict) -> str:
@@ -418,24 +739,27 @@ def _status(c: dict) -> str:
     return "yes"
 
 
+def _pair(a, b, fmt="{}") -> str:
+    return f"{'-' if a is None else fmt.format(a)}/{'-' if b is None else fmt.format(b)}"
+
+
 def print_table(rows: list[dict]) -> None:
-    head = ["model", "tflx", "stock", "hist==", "tflx KB", "stock KB", "tflx s", "stock s",
-            "tflx abs", "tflx rel", "stock abs", "stock rel"]
+    head = ["model", "tflx", "stock", "ops tflx/stock", "ms tflx", "ms stock", "ratio",
+            "tflx rel", "stock rel", "conv s tflx/stock"]
     table = []
     for r in rows:
         t, s = r.get("tflx", {}), r.get("stock", {})
         if "export_error" in r or "tf_error" in r:
-            table.append([r["model"], "n/a", "n/a", "-", "-", "-", "-", "-", "-", "-", "-", "-"])
+            table.append([r["model"], "n/a", "n/a"] + ["-"] * (len(head) - 3))
             continue
-        heq = {True: "yes", False: "NO"}.get(r.get("hist_equal"), "-")
+        lat = r.get("latency_ms", {})
         table.append([
-            r["model"], _status(t), _status(s), heq,
-            f"{t['size'] / 1024:.0f}" if t.get("ok") else "-",
-            f"{s['size'] / 1024:.0f}" if s.get("ok") else "-",
-            f"{t['seconds']:.1f}" if t.get("ok") else "-",
-            f"{s['seconds']:.1f}" if s.get("ok") else "-",
-            _fmt_num(t.get("abs")), _fmt_num(t.get("rel")),
-            _fmt_num(s.get("abs")), _fmt_num(s.get("rel")),
+            r["model"], _status(t), _status(s),
+            _pair(t.get("ops"), s.get("ops")),
+            _fmt_ms(lat.get("tflx")), _fmt_ms(lat.get("stock")),
+            f"{r['ratio']:.2f}" if r.get("ratio") is not None else "-",
+            _fmt_num(t.get("rel")), _fmt_num(s.get("rel")),
+            _pair(t.get("seconds"), s.get("seconds"), "{:.1f}"),
         ])
     widths = [max(len(h), *(len(row[i]) for row in table)) if table else len(h) for i, h in enumerate(head)]
     line = "  ".join(h.ljust(w) if i == 0 else h.rjust(w) for i, (h, w) in enumerate(zip(head, widths)))
@@ -443,8 +767,10 @@ def print_table(rows: list[dict]) -> None:
     print("-" * len(line))
     for row in table:
         print("  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths))))
-    print("\n(abs = max|tflite - TF|, rel = abs / max|TF|; worst over outputs and batch sizes "
-          f"{', '.join(map(str, BATCHES))}; sizes in KiB; s = conversion wall time)")
+    print("\n(ops = operators over all subgraphs of the .tflite; ms = median ms per invoke, batch 1, "
+          "1 thread, rounds interleaved; ratio = tflx/stock; rel = max|tflite - TF| / max|TF|, worst "
+          f"over outputs, batch sizes {', '.join(map(str, BATCHES))} and declared lengths; "
+          "conv s = conversion wall time)")
 
     notes = []
     for r in rows:
@@ -465,15 +791,27 @@ def print_table(rows: list[dict]) -> None:
                 notes.append(f"{m}: tflx result.op_histogram() disagrees with the .tflite: "
                              f"{c['histogram_api_mismatch']}")
             if c.get("rel") is not None and c["rel"] > REL_TOL:
-                pb = ", ".join(f"b{b}: abs {_fmt_num(v.get('abs'))} rel {_fmt_num(v.get('rel'))}"
-                               for b, v in c["per_batch"].items())
-                notes.append(f"{m}: {conv} rel diff above {REL_TOL:g} ({pb})")
+                pc = ", ".join(f"{k}: abs {_fmt_num(v.get('abs'))} rel {_fmt_num(v.get('rel'))}"
+                               for k, v in c["per_case"].items())
+                notes.append(f"{m}: {conv} rel diff above {REL_TOL:g} ({pc})")
         if r.get("hist_equal") is False:
             notes.append(f"{m}: op histogram differs (tflx/stock): {r['hist_diff']}")
+        if r.get("latency_error"):
+            notes.append(f"{m}: latency measurement failed: {r['latency_error']}")
     if notes:
         print("\nDetails:")
         for n in notes:
             print("  - " + n)
+
+    print("\nVerdicts (tflx ops <= stock ops, latency ratio <= "
+          f"{MAX_LATENCY_RATIO:g}, tflx rel <= {REL_TOL:.0e}; where stock cannot: tflx converts, "
+          "builtin-only, matches TF):")
+    n_pass = 0
+    for r in rows:
+        passed, why = r["verdict"]["pass"], r["verdict"]["why"]
+        n_pass += passed
+        print(f"  {'PASS' if passed else 'FAIL'}  {r['model']}: {why}")
+    print(f"\nACCEPTANCE: {n_pass}/{len(rows)} models pass")
 
 
 def _progress(row: dict) -> str:
@@ -481,10 +819,15 @@ def _progress(row: dict) -> str:
     bits = [f"[{row['model']}]"]
     if "export_error" in row:
         return f"[{row['model']}] export failed: {row['export_error']}"
+    if "tf_error" in row:
+        return f"[{row['model']}] TF reference failed: {row['tf_error']}"
     bits.append(f"tflx={_status(t)}" + (f" ({t['error']})" if t.get("error") else ""))
     bits.append(f"stock={_status(s)}" + (f" ({one_line_error_short(s['error'])})" if s.get("error") else ""))
-    if "hist_equal" in row:
-        bits.append(f"hist=={row['hist_equal']}")
+    if "ops" in row:
+        bits.append(f"ops={row['ops']['tflx']}/{row['ops']['stock']}")
+    if row.get("ratio") is not None:
+        bits.append(f"latency={_fmt_ms(row['latency_ms']['tflx'])}/{_fmt_ms(row['latency_ms']['stock'])} ms "
+                    f"(x{row['ratio']:.2f})")
     return " ".join(bits)
 
 
@@ -494,9 +837,13 @@ def one_line_error_short(text: str, limit: int = 160) -> str:
 
 # ---------------------------------------------------------------------------------------------
 
+def _bench_kwargs(args) -> dict:
+    return dict(route=args.route, latency=not args.no_latency, rounds=args.rounds)
+
+
 def _child(name: str, args) -> int:
     """--isolate: run one model in this process and print its row as JSON on the last line."""
-    row = bench_model(name, args.cache_dir, args.rebuild, args.keep_tflite)
+    row = bench_model(name, args.cache_dir, args.rebuild, args.keep_tflite, **_bench_kwargs(args))
     sys.stdout.write("\n" + "PARITY_ROW " + json.dumps(row, default=str) + "\n")
     return 0
 
@@ -511,8 +858,15 @@ def main(argv=None) -> int:
     p.add_argument("--keep-tflite", metavar="DIR", help="also write every .tflite here")
     p.add_argument("--isolate", action="store_true",
                    help="run each model in its own subprocess (survives native crashes, frees all memory)")
+    p.add_argument("--route", choices=ROUTES,
+                   help="pass tflx.convert(dir, route=ROUTE); default: do not pass a route")
+    p.add_argument("--no-latency", action="store_true", help="skip the latency measurement")
+    p.add_argument("--rounds", type=int, default=5,
+                   help="interleaved timing rounds per .tflite; the median is reported (default: 5, min 3)")
     p.add_argument("--child", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
+    if args.rounds < 3:
+        p.error("--rounds must be at least 3")
 
     os.makedirs(args.cache_dir, exist_ok=True)
     if args.keep_tflite:
@@ -533,7 +887,8 @@ def main(argv=None) -> int:
             row = _run_isolated(name, args)
         else:
             try:
-                row = bench_model(name, args.cache_dir, args.rebuild, args.keep_tflite)
+                row = bench_model(name, args.cache_dir, args.rebuild, args.keep_tflite,
+                                  **_bench_kwargs(args))
             except Exception as e:  # noqa: BLE001 - belt and braces: never stop the sweep
                 row = {"model": name, "tf_error": f"benchmark crashed: {one_line_error(e)}"}
             try:
@@ -543,31 +898,40 @@ def main(argv=None) -> int:
                 pass
             gc.collect()
         row["bench_s"] = round(time.perf_counter() - t0, 1)
+        passed, why = verdict(row)
+        row["verdict"] = {"pass": passed, "why": why}
         rows.append(row)
         print(_progress(row) + f"  ({row['bench_s']:.0f} s)", flush=True)
 
-    print(f"\n=== tflx vs stock TFLite converter: parity ({len(rows)} models, "
+    route = f", tflx route={args.route}" if args.route else ""
+    print(f"\n=== tflx vs stock TFLite converter: parity, ops, latency ({len(rows)} models{route}, "
           f"{time.perf_counter() - t_all:.0f} s) ===\n")
     print_table(rows)
     if args.json:
         with open(args.json, "w", encoding="utf-8") as f:
-            json.dump({"seed": SEED, "batches": BATCHES, "rows": rows}, f, indent=2, default=str)
+            json.dump({"seed": SEED, "batches": BATCHES, "dynamic_lengths": MODEL_DYNAMIC,
+                       "route": args.route, "rounds": args.rounds, "latency": not args.no_latency,
+                       "rel_tol": REL_TOL, "max_latency_ratio": MAX_LATENCY_RATIO,
+                       "rows": rows}, f, indent=2, default=str)
         print(f"\nwrote {args.json}")
     return 0
 
 
 def _run_isolated(name: str, args) -> dict:
-    cmd = [sys.executable, os.path.abspath(__file__), "--child", name, "--cache-dir", args.cache_dir]
+    cmd = [sys.executable, os.path.abspath(__file__), "--child", name, "--cache-dir", args.cache_dir,
+           "--rounds", str(args.rounds)]
     if args.rebuild:
         cmd.append("--rebuild")
     if args.keep_tflite:
         cmd += ["--keep-tflite", args.keep_tflite]
+    if args.route:
+        cmd += ["--route", args.route]
+    if args.no_latency:
+        cmd.append("--no-latency")
     proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     for line in reversed(proc.stdout.splitlines()):
         if line.startswith("PARITY_ROW "):
-            row = json.loads(line[len("PARITY_ROW "):])
-            # JSON turned the integer batch keys into strings; that is fine for printing.
-            return row
+            return json.loads(line[len("PARITY_ROW "):])
     return {"model": name, "tf_error": f"child process died (exit code {proc.returncode})"}
 
 

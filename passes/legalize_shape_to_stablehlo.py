@@ -27,7 +27,8 @@ _SHAPE_T = r"(?:tensor<\d+xindex>|!shape\.shape)"
 _V = r"%[\w#-]+"
 _CONST_SHAPE = re.compile(rf"({_V}) = shape\.const_shape \[([^\]]*)\] : ({_SHAPE_T})")
 _SHAPE_OF = re.compile(rf"({_V}) = shape\.shape_of ({_V}) : (.+?) -> ({_SHAPE_T})")
-_BROADCAST = re.compile(rf"({_V}) = shape\.broadcast ({_V}), ({_V}) : ({_SHAPE_T}), ({_SHAPE_T}) -> ({_SHAPE_T})")
+# shape.broadcast is n-ary (BERT-style attention broadcasts three shapes at once).
+_BROADCAST = re.compile(rf"({_V}) = shape\.broadcast ((?:{_V}, )+{_V}) : ((?:{_SHAPE_T}, )+{_SHAPE_T}) -> ({_SHAPE_T})")
 _CONCAT = re.compile(rf"({_V}) = shape\.concat ({_V}), ({_V}) : ({_SHAPE_T}), ({_SHAPE_T}) -> ({_SHAPE_T})")
 _TO_EXTENT = re.compile(rf"({_V}) = shape\.to_extent_tensor ({_V}) : ({_SHAPE_T}) -> (tensor<\d+xindex>)")
 _TENSOR_DIM = re.compile(rf"({_V}) = tensor\.dim ({_V}), ({_V}) : (tensor<[^>]+>)")
@@ -44,7 +45,7 @@ def _const_shape(m) -> str:
 def to_generic_form(text: str) -> str:
     text = _CONST_SHAPE.sub(_const_shape, text)
     text = _SHAPE_OF.sub(lambda m: f'{m[1]} = "shape.shape_of"({m[2]}) : ({m[3]}) -> {m[4]}', text)
-    text = _BROADCAST.sub(lambda m: f'{m[1]} = "shape.broadcast"({m[2]}, {m[3]}) : ({m[4]}, {m[5]}) -> {m[6]}', text)
+    text = _BROADCAST.sub(lambda m: f'{m[1]} = "shape.broadcast"({m[2]}) : ({m[3]}) -> {m[4]}', text)
     text = _CONCAT.sub(lambda m: f'{m[1]} = "shape.concat"({m[2]}, {m[3]}) : ({m[4]}, {m[5]}) -> {m[6]}', text)
     text = _TO_EXTENT.sub(lambda m: f'{m[1]} = "shape.to_extent_tensor"({m[2]}) : ({m[3]}) -> {m[4]}', text)
     text = _TENSOR_DIM.sub(lambda m: f'{m[1]} = "tensor.dim"({m[2]}, {m[3]}) : ({m[4]}, index) -> index', text)
@@ -123,18 +124,23 @@ class LegalizeShapeToStablehlo(PatternPass):
 
     @rewrite("shape.broadcast")
     def broadcast(self, op, rewriter):
-        # NumPy broadcasting of two extents: right-align, then take the other side where one is 1.
-        lhs, rhs = op.operands
-        ranks = [_lowered_length(v) for v in (lhs, rhs)]
+        # NumPy broadcasting of n extents, folded pairwise: right-align, then take the other side
+        # where one is 1.
+        shapes = list(op.operands)
+        ranks = [_lowered_length(v) for v in shapes]
         if None in ranks:
             return True
-        n = max(ranks)
         with rewriter.ip, op.location:
-            lhs, rhs = [v if r == n else _concat([_shape_const([1] * (n - r)), v], n)
-                        for v, r in zip((lhs, rhs), ranks)]
-            is_one = b.op("stablehlo.compare", [lhs, _shape_const([1] * n)], [b.tensor([n], "bool")],
-                          {"comparison_direction": "#stablehlo<comparison_direction EQ>"}).result
-            rewriter.replace_op(op, [b.op("stablehlo.select", [is_one, rhs, lhs], [b.tensor([n], "int32")]).result])
+            out, n_out = shapes[0], ranks[0]
+            for rhs, n_rhs in zip(shapes[1:], ranks[1:]):
+                n = max(n_out, n_rhs)
+                lhs, rhs = [v if r == n else _concat([_shape_const([1] * (n - r)), v], n)
+                            for v, r in ((out, n_out), (rhs, n_rhs))]
+                is_one = b.op("stablehlo.compare", [lhs, _shape_const([1] * n)], [b.tensor([n], "bool")],
+                              {"comparison_direction": "#stablehlo<comparison_direction EQ>"}).result
+                out = b.op("stablehlo.select", [is_one, rhs, lhs], [b.tensor([n], "int32")]).result
+                n_out = n
+            rewriter.replace_op(op, [out])
 
     @rewrite("shape.split_at")
     def split_at(self, op, rewriter):

@@ -31,15 +31,22 @@ def _passes(builtin_passes, disable_passes, plugins) -> list:
 
 
 def convert(model, *, signatures=None, plugins=(), dump_dir=None, stop_after=None,
-            builtin_passes=True, disable_passes=(), fuse_dynamic_broadcast=True) -> ConversionResult:
+            builtin_passes=True, disable_passes=(), fuse_dynamic_broadcast=True, route="auto",
+            route_ops=None) -> ConversionResult:
     """Convert `model` (SavedModel dir, .keras path, keras.Model, tf.function/ConcreteFunction)
-    to TFLite; returns every stage's IR, timings and the flatbuffer."""
-    from . import importer, pipeline
+    to TFLite; returns every stage's IR, timings and the flatbuffer.
 
+    route: how TF ops reach TFL -- "auto" (per op: direct TF->TFL legalization as the stock
+    converter, StableHLO where that yields builtins and direct does not), "direct" or
+    "stablehlo"; route_ops overrides single op types, e.g. {"Erf": "stablehlo"}."""
+    from . import importer, pipeline
+    from .routes import RoutePlan
+
+    plan = RoutePlan.of(route, route_ops)
     passes = _passes(builtin_passes, disable_passes, plugins)
     sigs = importer.load(model, list(signatures) if signatures else None)
     result = pipeline.run(signatures=sigs, passes=passes, stop_after=stop_after, dump_dir=dump_dir,
-                          fuse_dynamic_broadcast=fuse_dynamic_broadcast)
+                          fuse_dynamic_broadcast=fuse_dynamic_broadcast, route_plan=plan)
     for s in sigs:
         result.notes.extend(s.notes)
     return result
@@ -62,15 +69,18 @@ def convert_jax(fn, *input_specs, signature="serving_default", input_names=None,
 
 
 def resume(path, *, stage=None, plugins=(), dump_dir=None, stop_after=None, builtin_passes=True,
-           disable_passes=()) -> ConversionResult:
+           disable_passes=(), route="auto", route_ops=None) -> ConversionResult:
     """Continue a conversion from a stage dump (possibly hand-edited)."""
     from . import pipeline
     from .mlir import new_context
+    from .routes import RoutePlan
 
+    plan = RoutePlan.of(route, route_ops)
     ctx = new_context()
     loaded = pipeline.read_stage_file(path, stage, ctx)
     passes = _passes(builtin_passes, disable_passes, plugins)
-    return pipeline.run(resume=loaded, ctx=ctx, passes=passes, stop_after=stop_after, dump_dir=dump_dir)
+    return pipeline.run(resume=loaded, ctx=ctx, passes=passes, stop_after=stop_after, dump_dir=dump_dir,
+                        route_plan=plan)
 
 
 def __getattr__(name):

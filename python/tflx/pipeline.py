@@ -8,6 +8,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
+from . import routes
 from . import stages as st
 from .atomic import write_atomic
 from .errors import TflxError
@@ -24,6 +25,7 @@ class ConversionResult:
     notes: list[str] = field(default_factory=list)
     pass_counts: dict[str, int] = field(default_factory=dict)
     pass_rewrites: dict[str, dict[str, int]] = field(default_factory=dict)  # pass -> {op name: ops it removed}
+    routes: routes.RouteRecord = field(default_factory=routes.RouteRecord)  # which route each TF op took
 
     @property
     def timings(self) -> dict[str, float]:
@@ -96,6 +98,65 @@ def _run_pass(p: Pass, stage: str, module: ir.Module) -> int:
                             location=p.source()) from None
     verify(module, stage=stage, pass_name=p.name, location=f"pass defined at {p.source()}")
     return n
+
+
+def _lower_to_stablehlo(tf_module, ctx, weights, plan, result):
+    """The stablehlo stage; an op whose StableHLO lowering fails is retried directly (auto)."""
+    while True:
+        record = routes.RouteRecord(fallbacks=result.routes.fallbacks)
+        try:
+            module = st.lower_to_stablehlo(tf_module, ctx, weights, plan, record)
+        except TflxError as e:
+            retry = routes.fallback_for_stablehlo_error(plan, record, e)
+            if retry is None:
+                raise
+            result.routes.fallbacks.append(routes.describe_retry(plan, retry))
+            plan = retry
+            continue
+        result.routes = record
+        return module, plan
+
+
+def _legalize_to_tfl(module, ctx, fuse, tf_module, weights, plan, result, passes, dump_dir, on_failure):
+    """The tfl stage. In auto mode, TF ops the direct route leaves unconverted are retried through
+    StableHLO (the stablehlo stage re-run with those instances routed there); the retry is kept
+    when it leaves fewer TF ops."""
+    def legalize(m):
+        # It rewrites in place: work on a copy so the previous stage's result keeps its IR.
+        try:
+            out = st.legalize_to_tfl(clone_module(m), ctx, fuse_dynamic_broadcast=fuse)
+        except TflxError as e:
+            if not (e.op or "").startswith("tf."):
+                raise
+            return None, [(routes.op_type(e.op), "")], e
+        return out, routes.leftover_tf_ops(out), None
+
+    out, left, err = legalize(module)
+    while left and tf_module is not None:
+        retry = routes.fallback_for_leftovers(plan, result.routes, left)
+        if retry is None:
+            break
+        saved = (plan, result.routes, result.pass_counts.copy(), result.pass_rewrites.copy())
+        note = routes.describe_retry(plan, retry)
+        try:
+            shlo, retry = _lower_to_stablehlo(tf_module, ctx, weights, retry, result)
+            run_passes(list(passes), "stablehlo", shlo, result, on_failure)
+            out2, left2, err2 = legalize(shlo)
+        except TflxError:
+            out2 = err2 = None
+        if (out2 is None and err2 is None) or len(left2) >= len(left) and err is None:
+            plan, result.routes, result.pass_counts, result.pass_rewrites = saved
+            result.routes.fallbacks.append(note + " (no better: kept the direct route)")
+            break
+        result.routes.fallbacks.append(note)
+        plan, module, out, left, err = retry, shlo, out2, left2, err2
+        r = result.stages["stablehlo"]
+        result.stages["stablehlo"] = st.StageResult("stablehlo", r.seconds, shlo, None, op_histogram(shlo))
+        if dump_dir:
+            _dump(dump_dir, "stablehlo", result.stages["stablehlo"])
+    if err is not None:
+        raise err
+    return out
 
 
 # on_failure(stage, pass name or None for the stage's own step, IR text right before the failing
@@ -171,7 +232,7 @@ def _dump_failure(dump_dir: str | None, partial: ConversionResult, err: TflxErro
 
 def _run(*, signatures=None, resume: tuple[str, ir.Module] | None = None, ctx: ir.Context | None = None,
         passes: list[Pass] = (), stop_after: str | None = None, dump_dir: str | None = None,
-        fuse_dynamic_broadcast: bool = True, resume_passes: bool = False,
+        fuse_dynamic_broadcast: bool = True, resume_passes: bool = False, route_plan: routes.RoutePlan | None = None,
         on_stage: Callable[[str, st.StageResult], None] | None = None,
         on_start: Callable[[str], None] | None = None,
         on_failure: FailureHook | None = None, result: ConversionResult | None = None) -> ConversionResult:
@@ -195,6 +256,8 @@ def _run(*, signatures=None, resume: tuple[str, ir.Module] | None = None, ctx: i
         raise TflxError(f"--stop-after {stop_after}: that stage is not run when resuming after '{from_stage}'")
 
     weights: dict = {}  # captured variables' values, lifted to arguments until stablehlo
+    plan = route_plan or routes.RoutePlan()
+    tf_module = None  # the stablehlo stage's input, kept for the route fallback
     for stage in todo:
         if on_start:
             on_start(stage)
@@ -205,10 +268,11 @@ def _run(*, signatures=None, resume: tuple[str, ir.Module] | None = None, ctx: i
             if stage == "tf":
                 module = st.import_tf(signatures, ctx, weights)
             elif stage == "stablehlo":
-                module = st.lower_to_stablehlo(module, ctx, weights)
+                tf_module = module
+                module, plan = _lower_to_stablehlo(tf_module, ctx, weights, plan, result)
             elif stage == "tfl":
-                # These stages rewrite in place: work on a copy so the previous stage's result keeps its IR.
-                module = st.legalize_to_tfl(clone_module(module), ctx, fuse_dynamic_broadcast=fuse_dynamic_broadcast)
+                module = _legalize_to_tfl(module, ctx, fuse_dynamic_broadcast, tf_module, weights, plan, result,
+                                          passes, dump_dir, on_failure)
             elif stage == "tfl-opt":
                 module = st.optimize_tfl(clone_module(module), ctx)
             elif stage == "flatbuffer":

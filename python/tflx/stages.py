@@ -1,8 +1,9 @@
 """The named stages of a conversion and what each one runs.
 
     tf          TF 2.21 imports the frozen function(s): executor -> functional, shape inference
-    stablehlo   TF's `tf-stablehlo` lowers it; shape.* ops are legalized for litert's context
-    tfl         litert-converter legalizes StableHLO (and TF leftovers) to TFL
+    stablehlo   TF's `tf-stablehlo` lowers the ops routed through StableHLO (tflx.routes); the
+                direct-routed ones stay `tf.*`; shape.* ops are legalized for litert's context
+    tfl         litert-converter legalizes StableHLO and TF ops (direct route) to TFL
     tfl-opt     tfl-optimize, canonicalize, cse
     flatbuffer  signatures set, flatbuffer written (the IR is the .tflite read back)
 
@@ -17,7 +18,7 @@ from dataclasses import dataclass, field
 
 from . import _quiet  # noqa: F401
 from .errors import TflxError, condense_mlir_error, first_op_name, node_name, user_source_line
-from .mlir import ir, new_context, op_histogram, parse_module, passmanager, print_module, verify, walk_ops
+from .mlir import clone_module, ir, new_context, op_histogram, parse_module, passmanager, print_module, verify, walk_ops
 
 from . import STAGES  # noqa: E402  (the one list of stage names)
 
@@ -168,22 +169,34 @@ def materialized_text(module: ir.Module, weights: dict, dialect: str) -> str:
 
 # ---- stage: stablehlo ---------------------------------------------------------------------
 
-def lower_to_stablehlo(tf_module: ir.Module, ctx: ir.Context, weights: dict | None = None) -> ir.Module:
+def lower_to_stablehlo(tf_module: ir.Module, ctx: ir.Context, weights: dict | None = None,
+                       plan=None, record=None) -> ir.Module:
+    """tf-stablehlo on the ops the route plan sends through StableHLO (tflx.routes); the
+    direct-routed ones come out as the same `tf.*` ops, for the tfl stage to legalize."""
     from tflx.passes import legalize_shape_to_stablehlo as shape_pass
+    from . import routes
     from . import weights as wt
 
     from .isolate import run_tf_pipeline
-    text = print_module(tf_module)
+    plan = plan or routes.RoutePlan()
+    hidden = clone_module(tf_module)
+    with ctx:
+        routes.hide_direct_ops(hidden, plan, record)
+    text = print_module(hidden)
+    del hidden
     try:  # in a child process: TF's passes abort on some valid (e.g. hand-edited) IR
         out = run_tf_pipeline(text, TF_STABLEHLO_PIPELINE, what="TensorFlow's tf-stablehlo",
                               stage="stablehlo", pass_name="tf-stablehlo")
-    except TflxError:
-        raise
     except Exception as e:  # noqa: BLE001
-        raise _tf_error("stablehlo", "tf-stablehlo", e) from None
+        err = e if isinstance(e, TflxError) else _tf_error("stablehlo", "tf-stablehlo", e)
+        if err.op:  # name the op as the user knows it
+            err.op = err.op.replace(routes.HIDDEN_PREFIX, "tf.")
+            err.message = err.message.replace(routes.HIDDEN_PREFIX, "tf.")
+        raise err from None
     out = shape_pass.to_generic_form(out)
     module = parse_module(out, ctx, stage="stablehlo", what="tf-stablehlo output")
     with ctx:
+        routes.restore_direct_ops(module)
         try:
             shape_pass.LegalizeShapeToStablehlo().run(module)
         except Exception as e:  # noqa: BLE001 - a bug of ours, but still one line for the user

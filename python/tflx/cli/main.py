@@ -48,6 +48,8 @@ def _convert(args) -> int:
         raise TflxError("give either MODEL or --resume-from, not both")
     if not args.resume_from and not args.model:
         raise TflxError("no MODEL given (a SavedModel directory or a .keras file)")
+    from tflx.routes import RoutePlan
+    plan = RoutePlan.of(args.route, _route_ops(args.route_op))
     passes = _with_pass_options(
         (pipeline.default_passes(args.disable_pass) if not args.no_builtin_passes else []) + plugins,
         args.pass_option)
@@ -57,7 +59,7 @@ def _convert(args) -> int:
         loaded = pipeline.read_stage_file(args.resume_from, args.stage, ctx)
         result = pipeline.run(resume=loaded, ctx=ctx, passes=passes, stop_after=args.stop_after,
                               dump_dir=args.dump_dir, on_stage=progress.done, on_start=progress.start,
-                              on_failure=getattr(args, "on_failure", None))
+                              on_failure=getattr(args, "on_failure", None), route_plan=plan)
     else:
         from tflx import importer
         with native_stderr_silenced():
@@ -70,7 +72,7 @@ def _convert(args) -> int:
         result = pipeline.run(signatures=sigs, passes=passes, stop_after=args.stop_after,
                               dump_dir=args.dump_dir, on_stage=progress.done, on_start=progress.start,
                               fuse_dynamic_broadcast=not args.no_dynamic_broadcast_fusion,
-                              on_failure=getattr(args, "on_failure", None))
+                              on_failure=getattr(args, "on_failure", None), route_plan=plan)
     last = list(result.stages)[-1]
     if args.output:
         if last == "flatbuffer":
@@ -82,6 +84,18 @@ def _convert(args) -> int:
     if getattr(args, "on_result", None):  # e.g. --verify / --report-html (tflx.cli.convert_debug)
         return args.on_result(result)
     return 0
+
+
+def _route_ops(specs) -> dict[str, str]:
+    """`--route-op OP=ROUTE` (repeatable) as {op type: route}."""
+    from tflx.errors import TflxError
+    out = {}
+    for spec in specs:
+        op, eq, route = spec.partition("=")
+        if not eq or not op.strip() or not route.strip():
+            raise TflxError(f"--route-op '{spec}': expected OP=direct|stablehlo, e.g. Erf=stablehlo")
+        out[op.strip()] = route.strip()
+    return out
 
 
 def _with_pass_options(passes, specs):
@@ -113,6 +127,11 @@ def _summary(result, output, seconds):
     else:
         last = list(result.stages)[-1]
         print(f"tflx: stopped after stage '{last}'" + (f", wrote {output}" if output else ""), file=out)
+    routes = result.routes
+    if routes.counts:
+        print(f"  routes: {routes.summary()}", file=out)
+    for line in routes.fallbacks:
+        print(f"  route fallback: {line}", file=out)
     if result.pass_counts:
         fired = ", ".join(f"{k}: {v}" for k, v in result.pass_counts.items() if v)
         if fired:
@@ -161,6 +180,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help="set an option of a built-in or plugin pass, e.g. decompose-matrix-determinant:leibniz_max_n=4")
     c.add_argument("--no-builtin-passes", action="store_true", help="run none of tflx's built-in passes")
     c.add_argument("--disable-pass", action="append", default=[], metavar="NAME", help="skip one built-in pass")
+    c.add_argument("--route", choices=("auto", "direct", "stablehlo"), default="auto",
+                   help="how TF ops reach TFL: auto (per op; default), direct (TF->TFL legalization as the stock "
+                        "converter), stablehlo (tf-stablehlo, then StableHLO->TFL)")
+    c.add_argument("--route-op", action="append", default=[], metavar="OP=ROUTE",
+                   help="route one TF op type, e.g. --route-op Erf=stablehlo (repeatable)")
     c.add_argument("--no-dynamic-broadcast-fusion", action="store_true",
                    help="keep dynamic broadcasts explicit instead of relying on TFLite's implicit broadcasting")
     c.add_argument("-q", "--quiet", action="store_true")

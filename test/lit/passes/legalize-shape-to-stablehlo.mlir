@@ -64,6 +64,26 @@ func.func @broadcast(%arg0: tensor<?x3xf32>, %arg1: tensor<1x3xf32>) -> tensor<?
 
 // -----
 
+// shape.broadcast is n-ary: a BERT-style attention mask broadcasts three shapes; folded pairwise
+// (regression: "too many values to unpack").
+// CHECK-LABEL: func.func @broadcast_three
+// CHECK-NOT: shape.
+// CHECK: %[[EQ1:.*]] = stablehlo.compare EQ
+// CHECK: %[[B1:.*]] = stablehlo.select %[[EQ1]]
+// CHECK: %[[EQ2:.*]] = stablehlo.compare EQ, %[[B1]]
+// CHECK: %[[B2:.*]] = stablehlo.select %[[EQ2]], %{{.*}}, %[[B1]]
+// CHECK: stablehlo.dynamic_broadcast_in_dim %arg0, %[[B2]], dims = [0, 1, 2]
+func.func @broadcast_three(%arg0: tensor<?x1x4xf32>, %arg1: tensor<?x3x1xf32>, %arg2: tensor<4xf32>) -> tensor<?x3x4xf32> {
+  %0 = "shape.shape_of"(%arg0) : (tensor<?x1x4xf32>) -> tensor<3xindex>
+  %1 = "shape.shape_of"(%arg1) : (tensor<?x3x1xf32>) -> tensor<3xindex>
+  %2 = "shape.const_shape"() {shape = dense<[4]> : tensor<1xindex>} : () -> tensor<1xindex>
+  %3 = "shape.broadcast"(%0, %1, %2) : (tensor<3xindex>, tensor<3xindex>, tensor<1xindex>) -> tensor<3xindex>
+  %4 = stablehlo.dynamic_broadcast_in_dim %arg0, %3, dims = [0, 1, 2] : (tensor<?x1x4xf32>, tensor<3xindex>) -> tensor<?x3x4xf32>
+  return %4 : tensor<?x3x4xf32>
+}
+
+// -----
+
 // A batched matmul with a dynamic batch: split the operand's shape before the last two dims,
 // concat the batch with a weight's static dims, and cast a shape for a reshape.
 // CHECK-LABEL: func.func @split_concat_cast

@@ -1,4 +1,4 @@
-"""Ops routed around tf-stablehlo to litert's TF -> TFL legalization run like stock's."""
+"""Route selection (tflx.routes): per-op choice between direct TF -> TFL legalization and StableHLO."""
 import numpy as np
 import pytest
 
@@ -17,8 +17,8 @@ def test_resize_bilinear_is_one_exact_builtin(tf, half_pixel):
     assert r.op_histogram() == {"RESIZE_BILINEAR": 1}
     x = np.random.RandomState(0).rand(1, 3, 5, 2).astype(np.float32)
     np.testing.assert_allclose(run_signature(r.flatbuffer, x=x)["output_0"], resize(x).numpy(), atol=1e-6)
-    # Without the deferral tf-stablehlo's lowering runs but computes other values.
-    plain = tflx.convert(resize, disable_passes=["defer-to-tfl-legalization"])
+    # Forced through StableHLO, tf-stablehlo's lowering runs but computes other values.
+    plain = tflx.convert(resize, route_ops={"ResizeBilinear": "stablehlo"})
     assert "RESIZE_BILINEAR" not in plain.op_histogram()
 
 
