@@ -662,6 +662,13 @@ def _fixed_arity(fn, n):
     return ns["case_fn"]
 
 
+def _specs(case: Case) -> list:
+    import numpy as np
+    import tensorflow as tf
+    return [tf.TensorSpec(np.shape(v), tf.as_dtype(np.asarray(v).dtype), name=f"x{i}")
+            for i, v in enumerate(case.inputs)]
+
+
 def run_case(case: Case, emit) -> dict:
     import numpy as np
     import tensorflow as tf
@@ -673,8 +680,7 @@ def run_case(case: Case, emit) -> dict:
     rec = {"id": case.id, "op": case.op, "case": case.label, "api": case.api, "note": case.note,
            "inputs": [f"{np.asarray(v).dtype}{list(np.shape(v))}" for v in case.inputs],
            "tolerance": case.tol}
-    specs = [tf.TensorSpec(np.shape(v), tf.as_dtype(np.asarray(v).dtype), name=f"x{i}")
-             for i, v in enumerate(case.inputs)]
+    specs = _specs(case)
     fn = tf.function(_fixed_arity(case.fn, len(specs)), input_signature=specs, autograph=False)
     cf = fn.get_concrete_function()
     gd = cf.graph.as_graph_def()
@@ -718,7 +724,8 @@ def run_case(case: Case, emit) -> dict:
         hist = dict(op_histogram(data))
         custom, shlo = _hist_flags(hist)
         tx.update(status="builtins" if not custom else "non-builtin", histogram=hist, stablehlo=shlo,
-                  custom=custom, passes={k: v for k, v in (res.pass_counts or {}).items() if v})
+                  custom=custom, passes={k: v for k, v in (res.pass_counts or {}).items() if v},
+                  route=res.routes.route_of(case.op) or "-", fallbacks=list(res.routes.fallbacks))
     except TflxError as e:
         tx.update(status="fails", stage=e.stage or "?", error=e.one_line()[:400])
     except Exception as e:  # noqa: BLE001
@@ -735,6 +742,40 @@ def run_case(case: Case, emit) -> dict:
     else:
         rec["run"] = {"status": "n/a"}
     return rec
+
+
+ROUTES = ("direct", "stablehlo")
+
+
+def run_route(case: Case, route: str) -> dict:
+    """The case converted with every TF op -- the case's op included -- forced onto one route
+    (no fallback), run and compared with TF: what the route table is made from."""
+    import numpy as np
+    import tensorflow as tf
+
+    import tflx
+    from tflx.errors import TflxError
+    from tflx.flatbuffer import op_histogram
+
+    specs = _specs(case)
+    fn = tf.function(_fixed_arity(case.fn, len(specs)), input_signature=specs, autograph=False)
+    ref = [np.asarray(t) for t in tf.nest.flatten(fn(*[tf.constant(v) for v in case.inputs]))]
+    try:
+        res = tflx.convert(fn, route=route, route_ops={case.op: route})
+    except TflxError as e:
+        return {"status": "fails", "error": e.one_line()[:300]}
+    except Exception as e:  # noqa: BLE001
+        return {"status": "fails", "error": f"{type(e).__name__}: {_first_error_line(str(e))}"}
+    hist = dict(op_histogram(res.flatbuffer))
+    custom, _ = _hist_flags(hist)
+    out = {"status": "builtins" if not custom else "non-builtin", "ops": sum(hist.values()),
+           "histogram": hist}
+    try:
+        out["run"] = _compare(_run_tflite(res.flatbuffer, case), ref, case.tol)
+    except Exception as e:  # noqa: BLE001
+        out["run"] = {"status": "fails", "error": _first_error_line(f"{type(e).__name__}: {e}")}
+    out["verified"] = out["status"] == "builtins" and out["run"]["status"] == "match"
+    return out
 
 
 def child_main(ids: list[str], out_path: str) -> int:
@@ -764,6 +805,14 @@ def child_main(ids: list[str], out_path: str) -> int:
                                                       f"{_first_error_line(str(e))}",
                        "stock": {"status": "n/a"}, "tflx": {"status": "n/a"}, "run": {"status": "n/a"}}
             emit("result", cid, record=rec)
+            if os.environ.get("TFLX_COVERAGE_ROUTES", "1") == "0" or "error" in rec:
+                continue
+            for route in ROUTES:  # after the result: a crash here keeps the case's record
+                emit("start", cid, "route-" + route)
+                try:
+                    emit("route", cid, route, run_route(case, route))
+                except Exception as e:  # noqa: BLE001
+                    emit("route", cid, route, {"status": "fails", "error": f"{type(e).__name__}: {e}"[:300]})
     return 0
 
 
@@ -810,6 +859,10 @@ def _worker(ids, timeout, deadline, results, lock, tmpdir, wid, log):
                     remaining.remove(ev["id"])
                     log(ev["record"])
                     cur, stage = None, None
+                elif ev["event"] == "route":
+                    with lock:
+                        results[ev["id"]].setdefault("routes", {})[ev["stage"]] = ev["record"]
+                    cur, stage = None, None
             if rc is not None:
                 break
             now = time.time()
@@ -824,6 +877,13 @@ def _worker(ids, timeout, deadline, results, lock, tmpdir, wid, log):
         errf.close()
         if not remaining:
             return
+        if cur is not None and stage and stage.startswith("route-") and cur in results:
+            # died converting the case on one forced route: the case's own record stands
+            results[cur].setdefault("routes", {})[stage[len("route-"):]] = {
+                "status": "crashed" if not killed else "timeout", "error": f"during '{stage}'"}
+            cur = None
+            if not remaining:
+                return
         if cur is None:  # died between cases (or during import): blame nothing, retry once
             if attempt > 3:
                 for cid in remaining:
@@ -957,6 +1017,66 @@ def failure_families(records: list[dict]) -> list[dict]:
     return [{"reason": k, "ops": v} for k, v in sorted(groups.items(), key=lambda kv: -len(kv[1]))]
 
 
+def _route_ok(r, route) -> bool:
+    return bool(r.get("routes", {}).get(route, {}).get("verified"))
+
+
+def _route_wrong(r, route) -> bool:
+    """Converted to builtins on that route but the .tflite does not run or does not match TF."""
+    rr = r.get("routes", {}).get(route, {})
+    return rr.get("status") == "builtins" and not rr.get("verified")
+
+
+def derive_route_table(records: list[dict]) -> dict:
+    """What dialects/route_table.json should say, from the forced-route results: an op goes
+    through StableHLO in auto mode when no case of it verifies directly and every case verifies
+    through StableHLO; it is direct-only when its StableHLO lowering converts but runs wrong
+    (or not at all) in a case that verifies directly. Other ops: direct, with the fallback."""
+    by_op: dict[str, list] = {}
+    for r in records:
+        if set(r.get("routes", {})) >= set(ROUTES):
+            by_op.setdefault(r["op"], []).append(r)
+    stablehlo, direct_only = {}, {}
+    for op, rs in sorted(by_op.items()):
+        if all(_route_ok(r, "stablehlo") and not _route_ok(r, "direct") for r in rs):
+            d = rs[0]["routes"]["direct"]
+            why = "fails" if d.get("status") == "fails" else (
+                "not builtins" if d.get("status") != "builtins" else f"run: {d.get('run', {}).get('status')}")
+            stablehlo[op] = f"direct: {why}; stablehlo: builtins, verified ({len(rs)} case(s))"
+        bad = [r for r in rs if _route_ok(r, "direct") and _route_wrong(r, "stablehlo")]
+        if bad:
+            run = bad[0]["routes"]["stablehlo"].get("run", {})
+            what = run.get("error") or f"max abs err {run.get('max_abs_err', float('nan')):.2g}"
+            direct_only[op] = f"stablehlo: {run.get('status')} ({what})"[:160]
+    return {"swept_ops": sorted(by_op), "stablehlo": stablehlo, "direct_only": direct_only}
+
+
+def route_table_drift(derived: dict) -> list[str]:
+    """Differences between the measured table and dialects/route_table.json (swept ops only)."""
+    from tflx.dialects.routes import route_table
+    table = route_table()
+    out = []
+    for section in ("stablehlo", "direct_only"):
+        have = {op for op in getattr(table, section) if op in derived["swept_ops"]}
+        want = set(derived[section])
+        out += [f"{op}: measured {section}, the table does not say so" for op in sorted(want - have)]
+        out += [f"{op}: the table says {section}, the sweep does not" for op in sorted(have - want)]
+    return out
+
+
+def write_route_table(derived: dict, path: str) -> None:
+    """Update the route table for the swept ops; entries of ops not swept stay."""
+    from tflx.atomic import write_atomic
+    with open(path, encoding="utf-8") as f:
+        data = json.load(f)
+    swept = set(derived["swept_ops"])
+    for section in ("stablehlo", "direct_only"):
+        kept = {k: v for k, v in data.get(section, {}).items() if k not in swept}
+        kept.update(derived[section])
+        data[section] = dict(sorted(kept.items()))
+    write_atomic(path, (json.dumps(data, indent=1) + "\n").encode())
+
+
 def summarize(records: list[dict]) -> dict:
     ops = sorted({r["op"] for r in records})
 
@@ -987,6 +1107,10 @@ def summarize(records: list[dict]) -> dict:
         "ops_stock_verified_tflx_not": losses,
         "ops_raw_in_graph": len({r["op"] for r in records if r.get("op_in_graph")}),
         "failure_families": failure_families(records),
+        "routes_auto": dict(sorted(collections.Counter(r["tflx"].get("route", "-") for r in records).items())),
+        "cases_direct_verified": sum(_route_ok(r, "direct") for r in records),
+        "cases_stablehlo_verified": sum(_route_ok(r, "stablehlo") for r in records),
+        "cases_fallback": sorted(r["id"] for r in records if r["tflx"].get("fallbacks")),
         "crashed": sorted(r["id"] for r in records if "crash" in r),
         "skipped": sorted(r["id"] for r in records if "skipped" in r),
     }
@@ -1010,6 +1134,25 @@ def _stock_cell(r):
     if st == "builtins" and s.get("run", {}).get("status") not in (None, "match"):
         return f"builtins, run: {s['run']['status']}"
     return st
+
+
+def _route_cell(r):
+    t = r["tflx"]
+    return (t.get("route") or "-") + (" (fallback)" if t.get("fallbacks") else "")
+
+
+def _routes_cell(r):
+    """Each forced route's outcome: ✓ N (verified, N ops), ✗ (converts, wrong or does not run),
+    flex/custom (non-builtin), fails."""
+    def one(route):
+        rr = r.get("routes", {}).get(route)
+        if not rr:
+            return "-"
+        if rr.get("verified"):
+            return f"✓ {rr.get('ops')}"
+        st = rr.get("status")
+        return {"builtins": "✗", "non-builtin": "non-builtin"}.get(st, st)
+    return f"{one('direct')} / {one('stablehlo')}"
 
 
 def _run_cell(r):
@@ -1085,6 +1228,14 @@ def write_reports(records: list[dict], summary: dict, md_path: str, json_path: s
     if s["tflx_wins_partial"]:
         L.append("  (An op counts when one of its cases wins. Cases of these ops that do not verify with tflx: "
                  + "; ".join(f"{op}: {', '.join(c)}" for op, c in s["tflx_wins_partial"].items()) + ".)")
+    L.append(f"- Routes (auto mode, per case: the route the case's op took): "
+             + ", ".join(f"{k} {v}" for k, v in s["routes_auto"].items())
+             + f"; cases retried by the route fallback: {len(s['cases_fallback'])}. Every case was also "
+             f"converted with all ops forced onto one route: verified direct {s['cases_direct_verified']}, "
+             f"verified through StableHLO {s['cases_stablehlo_verified']} (column *direct / stablehlo*; the "
+             "route table `dialects/route_table.json` is derived from these).")
+    if s.get("route_table_drift"):
+        L.append("- Route table drift (re-run with `--write-routes`): " + "; ".join(s["route_table_drift"]) + ".")
     if s["ops_stock_verified_tflx_not"]:
         L.append(f"- Ops where a stock case converts and matches but the tflx case does not: "
                  f"{', '.join(s['ops_stock_verified_tflx_not'])}.")
@@ -1110,12 +1261,13 @@ def write_reports(records: list[dict], summary: dict, md_path: str, json_path: s
              "linear algebra, convolutions and transcendental approximations state a looser one), "
              "`exact` for ints/bools. **max err** = max abs error. Errors are first lines "
              "(`TflxError.one_line()` for tflx).\n")
-    L.append("| op | case | stock | tflx | runs+matches | max err | tolerance | tflx ops | note |")
-    L.append("|---|---|---|---|---|---|---|---|---|")
+    L.append("| op | case | stock | tflx | route | direct / stablehlo | runs+matches | max err | tolerance | tflx ops | note |")
+    L.append("|---|---|---|---|---|---|---|---|---|---|---|")
     for r in records:
         win = " ✅" if r["tflx_wins"] else ""
         L.append("| " + " | ".join(_cell(c) for c in (
-            f"{r['op']}{win}", r["case"], _stock_cell(r), _tflx_cell(r), _run_cell(r), _err_text(r),
+            f"{r['op']}{win}", r["case"], _stock_cell(r), _tflx_cell(r), _route_cell(r), _routes_cell(r),
+            _run_cell(r), _err_text(r),
             _tol_text(r.get("tolerance")), _short_hist(r["tflx"].get("histogram")), _note(r))) + " |")
     L.append("\n✅ = tflx converts to builtins and matches TF where stock needs Flex or fails.\n")
     os.makedirs(os.path.dirname(os.path.abspath(md_path)), exist_ok=True)
@@ -1142,6 +1294,8 @@ def main(argv=None) -> int:
     ap.add_argument("--timeout", type=float, default=60.0, help="seconds per case without progress")
     ap.add_argument("--budget", type=float, default=900.0, help="total seconds; the rest is recorded as skipped")
     ap.add_argument("--list", action="store_true", help="list the cases and exit")
+    ap.add_argument("--write-routes", action="store_true",
+                    help="update dialects/route_table.json for the swept ops from the forced-route results")
     ap.add_argument("-q", "--quiet", action="store_true")
     ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--ids", help=argparse.SUPPRESS)
@@ -1173,6 +1327,13 @@ def main(argv=None) -> int:
     raw = sweep(meta, max(1, args.jobs), args.timeout, args.budget, verbose=not args.quiet)
     records = [finalize(m, raw.get(m["id"])) for m in meta]
     summary = summarize(records)
+    derived = derive_route_table(records)
+    if args.write_routes:
+        from tflx.dialects.routes import TABLE_PATH
+        write_route_table(derived, TABLE_PATH)
+        print(f"coverage: wrote {TABLE_PATH} ({len(derived['stablehlo'])} stablehlo, "
+              f"{len(derived['direct_only'])} direct-only among {len(derived['swept_ops'])} swept ops)")
+    summary["route_table_drift"] = [] if args.write_routes else route_table_drift(derived)
     info = {"date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
             "versions": _versions(), "elapsed_s": time.time() - t0, "jobs": args.jobs, "argv": sys.argv[1:]}
     write_reports(records, summary, args.md, args.json, info)

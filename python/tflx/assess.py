@@ -44,6 +44,7 @@ class OpAssessment:
     handled_by: str | None = None  # pass name (and "plugin" or "built-in pass")
     detail: str | None = None  # why: the failure message, the exporter's verdict
     suggestion: str | None = None  # what to do, with a code skeleton
+    route: str | None = None  # direct | stablehlo | mixed (tflx.routes): how it reaches TFL
 
     @property
     def status_text(self) -> str:
@@ -80,7 +81,7 @@ class Assessment:
         for o in sorted(self.ops, key=lambda o: (_ORDER[o.status], o.op)):
             src = o.sources[0] if o.sources else (f"TF node '{o.nodes[0]}'" if o.nodes else "")
             more = f" (+{len(o.sources) - 1} more)" if len(o.sources) > 1 else ""
-            out.append(f"  {o.op:<{w}} {o.count:5d}  {o.status_text:<34} {src}{more}")
+            out.append(f"  {o.op:<{w}} {o.count:5d}  {o.status_text:<34} {o.route or '-':<9} {src}{more}")
         bad = [o for o in self.ops if o.status in (FLEX, UNSUPPORTED, UNKNOWN)]
         for o in bad:
             out.append("")
@@ -285,14 +286,16 @@ def _suggestion(op_name: str, example, stage_hint: str) -> str:
 # ---- the assessment -----------------------------------------------------------------------
 
 def assess(model, *, plugins=(), signatures=None, builtin_passes: bool = True, disable_passes=(),
-           max_runs: int = 8) -> Assessment:
+           max_runs: int = 8, route: str = "auto", route_ops=None) -> Assessment:
     from . import _plugin_passes, debuginfo, importer, pipeline
     from .debuginfo import source_for_location
     from .errors import node_name
     from .mlir import ir, new_context, op_histogram, walk_ops
     from .report import FailureRecorder
 
+    from .routes import RoutePlan, op_type
     t0 = time.perf_counter()
+    plan = RoutePlan.of(route, route_ops)
     passes = pipeline.default_passes(disable_passes) if builtin_passes else []
     passes += _plugin_passes(plugins)
     builtin_names = {p.name for p in passes if type(p).__module__.startswith("tflx.passes")}
@@ -342,7 +345,7 @@ def assess(model, *, plugins=(), signatures=None, builtin_passes: bool = True, d
         rec = FailureRecorder()
         try:
             final = pipeline.run(resume=("tf", module), resume_passes=True, ctx=ctx, passes=list(passes),
-                                 on_failure=rec)
+                                 on_failure=rec, route_plan=plan)
             for p, rem in final.pass_rewrites.items():
                 for k, v in rem.items():
                     removed_by.setdefault(k, {}).setdefault(p, 0)
@@ -383,7 +386,7 @@ def assess(model, *, plugins=(), signatures=None, builtin_passes: bool = True, d
                     cut_ops(m, cut | extra)
                     try:
                         pipeline.run(resume=("tf", m), resume_passes=True, ctx=ctx, passes=list(passes),
-                                     stop_after=stage)
+                                     stop_after=stage, route_plan=plan)
                     except TflxError as e2:
                         return e2.message == e.message and (e2.stage or stage) == stage
                     return False
@@ -414,6 +417,8 @@ def assess(model, *, plugins=(), signatures=None, builtin_passes: bool = True, d
             name = max(by, key=by.get)
             a.status = PASS
             a.handled_by = f"{'built-in pass' if name in builtin_names else 'plugin'} '{name}'"
+    for a in inventory.values():  # the route taken (fallbacks included) where it converted, else the plan's
+        a.route = (final.routes.route_of(a.op) if final is not None else None) or plan.decide(op_type(a.op))[0]
     for a in inventory.values():
         if a.status in (FLEX, UNSUPPORTED):  # still tf.X at stage tf, before tf-stablehlo
             a.suggestion = _suggestion(a.op, examples[a.op], "tf")

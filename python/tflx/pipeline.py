@@ -205,6 +205,7 @@ def run(*, signatures=None, **kwargs) -> ConversionResult:
     except TflxError as e:
         if e.location is None and e.node:
             e.location = sources.get(e.node) or f"TF node '{e.node}'"
+        e.routes = partial.routes  # which route each op type had taken (failure reports)
         _dump_failure(kwargs.get("dump_dir"), partial, e)
         raise
     except KeyboardInterrupt:  # Ctrl-C, or SIGTERM as the CLI maps it
@@ -226,7 +227,7 @@ def _dump_failure(dump_dir: str | None, partial: ConversionResult, err: TflxErro
               "location": err.location if err else None, "completed_stages": done,
               "dumps": [f for f in (f"{st.STAGES.index(s):02d}-{s}.mlir" for s in done)
                         if os.path.exists(os.path.join(dump_dir, f))],
-              "timings": partial.timings, "passes": partial.pass_counts}
+              "timings": partial.timings, "passes": partial.pass_counts, "routes": partial.routes.to_json()}
     write_atomic(os.path.join(dump_dir, FAILURE_FILE), json.dumps(record, indent=2) + "\n")
 
 

@@ -49,6 +49,7 @@ class FailureReport:
     command: str | None = None
     command_argv: list[str] | None = None
     note: str | None = None
+    routes: dict | None = None  # {"summary", "fallbacks", "failing_ops": {op: route}} (tflx.routes)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2)
@@ -67,6 +68,12 @@ class FailureReport:
             for f in self.failing_ops:
                 extra = f"  (TF node '{f.node}')" if f.node else ""
                 out.append(f"    {f.op}  at {f.source or 'unknown source'}{extra}")
+        if self.routes:
+            out.append(f"  routes      {self.routes['summary']}")
+            for op, route in self.routes["failing_ops"].items():
+                out.append(f"    {op} went {route}")
+            for line in self.routes["fallbacks"]:
+                out.append(f"    fallback: {line}")
         if self.excerpt:
             out.append(f"  IR right before the failing step (stage '{self.repro_stage}'):")
             out.extend("    " + ln for ln in self.excerpt.splitlines())
@@ -189,6 +196,9 @@ def build_report(err: TflxError, recorder: FailureRecorder | None, *, sources: d
     step = "pass" if pass_name else "stage"
     rep = FailureReport(error=err.one_line(), message=err.message, stage=stage,
                         pass_name=pass_name or err.pass_name, step=step)
+    routes = getattr(err, "routes", None)
+    if routes is not None and routes.counts:
+        rep.routes = {"summary": routes.summary(), "fallbacks": list(routes.fallbacks), "failing_ops": {}}
     before = recorder.before if recorder and recorder.failed else None
     if before is None:
         if stage == "tf" and model:
@@ -216,6 +226,11 @@ def build_report(err: TflxError, recorder: FailureRecorder | None, *, sources: d
         rep.failing_ops.append(FailingOp(err.op, err.location, err.node))
         rep.note = (f"'{err.op}' is not in the IR before the failing step: the step itself created it "
                     "(reduce repro.mlir with `tflx reduce` to find the input op that leads to it)")
+    if rep.routes is not None:
+        for f in rep.failing_ops:
+            route = routes.route_of(f.op)
+            if route:
+                rep.routes["failing_ops"][f.op] = route
     rep._before = before  # noqa: SLF001 - kept for write(), not serialized
     rep._plugins = list(plugins)
     rep._fuse = fuse_dynamic_broadcast

@@ -108,16 +108,18 @@ def test_flex_pass_plugin_statuses(tf):
 
 
 def test_failing_stage_does_not_hide_other_ops(tf):
-    """SVD fails in TFL legalization; it is cut out and the rest is still assessed."""
+    """SVD through StableHLO fails in TFL legalization; it is cut out and the rest is still assessed."""
     from tflx.assess import assess
     fn = _fn(tf, lambda x: {"s": tf.linalg.svd(x)[0], "e": tf.math.erf(x), "d": tf.linalg.det(x)})
-    res = assess(fn, builtin_passes=False)
+    res = assess(fn, builtin_passes=False, route_ops={"Svd": "stablehlo"})
     ops = {o.op: o for o in res.ops}
     assert ops["tf.Svd"].status == "unsupported"
     assert "stage 'tfl'" in ops["tf.Svd"].detail
     svd_line = next(i for i, ln in enumerate(open(__file__), 1) if "tf.linalg.svd(x)[0]" in ln)
     assert ops["tf.Svd"].sources == [f"{__file__}:{svd_line}"]
     assert ops["tf.Erf"].status == "builtin"
+    assert ops["tf.Erf"].route == "stablehlo"  # the direct route leaves it for Flex: the fallback
+    assert ops["tf.Svd"].route == "stablehlo"  # pinned
     assert ops["tf.MatrixDeterminant"].status == "flex"
     assert res.runs >= 2 and not res.convertible
 

@@ -17,6 +17,9 @@ def add_parser(sub) -> None:
     p.add_argument("--signature", action="append", help="SavedModel signature key (repeatable; default: all)")
     p.add_argument("--no-builtin-passes", action="store_true")
     p.add_argument("--disable-pass", action="append", default=[], metavar="NAME")
+    p.add_argument("--route", choices=("auto", "direct", "stablehlo"), default="auto",
+                   help="how TF ops reach TFL (as tflx convert --route)")
+    p.add_argument("--route-op", action="append", default=[], metavar="OP=ROUTE", help="route one TF op type")
     p.add_argument("--json", action="store_true", help="print the assessment as JSON")
     p.set_defaults(fn=_run)
 
@@ -24,9 +27,11 @@ def add_parser(sub) -> None:
 def _run(args) -> int:
     from tflx.assess import assess
     from .common import native_stderr_silenced
+    from .main import _route_ops
     with native_stderr_silenced():
         res = assess(args.model, plugins=args.plugin, signatures=args.signature,
-                     builtin_passes=not args.no_builtin_passes, disable_passes=args.disable_pass)
+                     builtin_passes=not args.no_builtin_passes, disable_passes=args.disable_pass,
+                     route=args.route, route_ops=_route_ops(args.route_op))
     print(res.to_json() if args.json else res.render())
     sys.stdout.flush()
     return 0 if res.convertible else 1
