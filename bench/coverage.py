@@ -164,6 +164,14 @@ def build_cases():
             x.flat[:4] = [0.5, 1.5, -2.5, 2.5]  # ties: both round half to even
         raw(op, "f32[2,3,4]", [x], tol=tol)
     raw("Erf", "f32[64] wide range", [np.linspace(-6, 6, 64).astype(np.float32)], tol=loose)
+    # Erf/Erfc inside GELU, as Keras and tf.nn.gelu emit it: the direct route fuses the pattern
+    # into one GELU builtin (a route table must not send these ops through StableHLO blindly).
+    add("Erf", "gelu 0.5x(1+erf(x/sqrt2))", lambda x: 0.5 * x * (1.0 + tf.math.erf(x * 0.7071067811865476)),
+        [rnd("gelu-erf", (2, 16))], tol=loose, api="0.5*x*(1+tf.math.erf(x/sqrt2))")
+    add("Erfc", "tf.nn.gelu(approximate=False)", lambda x: tf.nn.gelu(x, approximate=False),
+        [rnd("gelu-nn", (2, 16))], tol=loose, api="tf.nn.gelu(approximate=False)")
+    add("Erfc", "gelu 0.5x*erfc(-x/sqrt2) (Keras)", lambda x: 0.5 * x * tf.math.erfc(-x * 0.7071067811865476),
+        [rnd("gelu-erfc", (2, 16))], tol=loose, api="0.5*x*tf.math.erfc(-x/sqrt2)")
     raw("Erfinv", "f32[9] near +-1", [np.array([-0.999, -0.99, -0.9, -0.5, 0, 0.5, 0.9, 0.99, 0.999], np.float32)],
         tol=special)
     raw("Tan", "f32[1,2,3,4] rank 4", [rnd("tan4", (1, 2, 3, 4), -1.4, 1.4)], tol=loose)

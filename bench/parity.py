@@ -64,6 +64,7 @@ REL_TOL = 1e-4  # a converter whose relative diff is above this is flagged in th
 MAX_LATENCY_RATIO = 1.05  # acceptance: tflx latency / stock latency
 ROUND_TARGET_S = 0.1  # calibration aims a timing round at this many seconds (N invokes)
 ROUTES = ("auto", "direct", "stablehlo")
+NOISY_SPREAD = 0.10  # rounds of one file varying more than this around their median: flagged
 
 
 # ---------------------------------------------------------------------------------------------
@@ -493,9 +494,13 @@ def measure_latency(files: dict[str, bytes], inputs: dict, rounds: int) -> dict:
         if gc_was_enabled:
             gc.enable()
     del prepared
-    return {label: {"ms": statistics.median(ms), "invokes_per_round": per_round[label],
-                    "rounds_ms": [round(x, 4) for x in ms]}
-            for label, ms in samples.items()}
+    out = {}
+    for label, ms in samples.items():
+        med = statistics.median(ms)
+        out[label] = {"ms": med, "invokes_per_round": per_round[label],
+                      "rounds_ms": [float(f"{x:.4g}") for x in ms],
+                      "spread": round(max(abs(x - med) for x in ms) / med, 4) if med > 0 else 0.0}
+    return out
 
 
 # ---------------------------------------------------------------------------------------------
@@ -660,12 +665,16 @@ def bench_model(name: str, cache_dir: str, rebuild: bool, keep_dir: str | None,
     else:
         gc.collect()
         try:
+            load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
             lat = measure_latency(files, inputs[lat_key], rounds)
             row["latency_ms"] = {k: round(v["ms"], 4) for k, v in lat.items()}
             row["ratio"] = round(lat["tflx"]["ms"] / lat["stock"]["ms"], 4)
+            spread = max(v["spread"] for v in lat.values())
             row["latency"] = {"case": lat_key, "rounds": rounds, "threads": 1,
-                              **{k: {"invokes_per_round": v["invokes_per_round"],
-                                     "rounds_ms": v["rounds_ms"]} for k, v in lat.items()}}
+                              "load_avg_1m": load, "cpus": os.cpu_count(), "spread": spread,
+                              "noisy": spread > NOISY_SPREAD,
+                              **{k: {key: v[key] for key in ("invokes_per_round", "rounds_ms", "spread")}
+                                 for k, v in lat.items()}}
         except Exception as e:  # noqa: BLE001
             row["latency_error"] = one_line_error(e)
     del files, inputs, ref
@@ -692,8 +701,9 @@ def verdict(row: dict) -> tuple[bool, str]:
             checks.append((ok, f"ops {t['ops']} {'<=' if ok else '>'} {s['ops']}"))
             if row.get("ratio") is not None:
                 ok = row["ratio"] <= MAX_LATENCY_RATIO
+                noisy = " (noisy timing)" if row.get("latency", {}).get("noisy") else ""
                 checks.append((ok, f"latency x{row['ratio']:.2f} {'<=' if ok else '>'} "
-                               f"{MAX_LATENCY_RATIO:g}"))
+                               f"{MAX_LATENCY_RATIO:g}{noisy}"))
             elif row.get("latency_skipped") == "--no-latency":
                 checks.append((True, "latency not checked (--no-latency)"))
             else:
@@ -757,7 +767,8 @@ def print_table(rows: list[dict]) -> None:
             r["model"], _status(t), _status(s),
             _pair(t.get("ops"), s.get("ops")),
             _fmt_ms(lat.get("tflx")), _fmt_ms(lat.get("stock")),
-            f"{r['ratio']:.2f}" if r.get("ratio") is not None else "-",
+            (f"{r['ratio']:.2f}" + ("*" if r.get("latency", {}).get("noisy") else ""))
+            if r.get("ratio") is not None else "-",
             _fmt_num(t.get("rel")), _fmt_num(s.get("rel")),
             _pair(t.get("seconds"), s.get("seconds"), "{:.1f}"),
         ])
@@ -770,7 +781,8 @@ def print_table(rows: list[dict]) -> None:
     print("\n(ops = operators over all subgraphs of the .tflite; ms = median ms per invoke, batch 1, "
           "1 thread, rounds interleaved; ratio = tflx/stock; rel = max|tflite - TF| / max|TF|, worst "
           f"over outputs, batch sizes {', '.join(map(str, BATCHES))} and declared lengths; "
-          "conv s = conversion wall time)")
+          f"conv s = conversion wall time; * = noisy timing: some round more than {NOISY_SPREAD:.0%} "
+          "off its median, see Details)")
 
     notes = []
     for r in rows:
@@ -798,6 +810,13 @@ def print_table(rows: list[dict]) -> None:
             notes.append(f"{m}: op histogram differs (tflx/stock): {r['hist_diff']}")
         if r.get("latency_error"):
             notes.append(f"{m}: latency measurement failed: {r['latency_error']}")
+        lat = r.get("latency", {})
+        if lat.get("noisy"):
+            load = f"; 1-min load average {lat['load_avg_1m']:.1f} on {lat['cpus']} CPUs" \
+                if lat.get("load_avg_1m") is not None else ""
+            notes.append(f"{m}: noisy timing (a round up to {lat['spread']:.0%} off the median{load}; "
+                         f"rounds ms tflx {lat['tflx']['rounds_ms']}, stock {lat['stock']['rounds_ms']}): "
+                         "the ratio is not reliable to 5%; rerun on a quiet machine or with more --rounds")
     if notes:
         print("\nDetails:")
         for n in notes:
@@ -811,7 +830,9 @@ def print_table(rows: list[dict]) -> None:
         passed, why = r["verdict"]["pass"], r["verdict"]["why"]
         n_pass += passed
         print(f"  {'PASS' if passed else 'FAIL'}  {r['model']}: {why}")
-    print(f"\nACCEPTANCE: {n_pass}/{len(rows)} models pass")
+    unchecked = " (latency not checked: --no-latency)" if any(
+        r.get("latency_skipped") == "--no-latency" for r in rows) else ""
+    print(f"\nACCEPTANCE: {n_pass}/{len(rows)} models pass{unchecked}")
 
 
 def _progress(row: dict) -> str:

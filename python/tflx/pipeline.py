@@ -2,6 +2,7 @@
 records timings and histograms, dumps and resumes."""
 from __future__ import annotations
 
+import copy
 import json
 import os
 import time
@@ -117,7 +118,8 @@ def _lower_to_stablehlo(tf_module, ctx, weights, plan, result):
         return module, plan
 
 
-def _legalize_to_tfl(module, ctx, fuse, tf_module, weights, plan, result, passes, dump_dir, on_failure):
+def _legalize_to_tfl(module, ctx, fuse, tf_module, weights, plan, result, passes, dump_dir,
+                     counts_before_shlo):
     """The tfl stage. In auto mode, TF ops the direct route leaves unconverted are retried through
     StableHLO (the stablehlo stage re-run with those instances routed there); the retry is kept
     when it leaves fewer TF ops."""
@@ -136,11 +138,13 @@ def _legalize_to_tfl(module, ctx, fuse, tf_module, weights, plan, result, passes
         retry = routes.fallback_for_leftovers(plan, result.routes, left)
         if retry is None:
             break
-        saved = (plan, result.routes, result.pass_counts.copy(), result.pass_rewrites.copy())
+        saved = (plan, result.routes, result.pass_counts, result.pass_rewrites)
         note = routes.describe_retry(plan, retry)
+        # The re-run stage's passes count instead of the first run's.
+        result.pass_counts, result.pass_rewrites = copy.deepcopy(counts_before_shlo)
         try:
             shlo, retry = _lower_to_stablehlo(tf_module, ctx, weights, retry, result)
-            run_passes(list(passes), "stablehlo", shlo, result, on_failure)
+            run_passes(list(passes), "stablehlo", shlo, result)  # a failure here only rejects the retry
             out2, left2, err2 = legalize(shlo)
         except TflxError:
             out2 = err2 = None
@@ -259,6 +263,7 @@ def _run(*, signatures=None, resume: tuple[str, ir.Module] | None = None, ctx: i
     weights: dict = {}  # captured variables' values, lifted to arguments until stablehlo
     plan = route_plan or routes.RoutePlan()
     tf_module = None  # the stablehlo stage's input, kept for the route fallback
+    counts_before_shlo = None
     for stage in todo:
         if on_start:
             on_start(stage)
@@ -273,7 +278,7 @@ def _run(*, signatures=None, resume: tuple[str, ir.Module] | None = None, ctx: i
                 module, plan = _lower_to_stablehlo(tf_module, ctx, weights, plan, result)
             elif stage == "tfl":
                 module = _legalize_to_tfl(module, ctx, fuse_dynamic_broadcast, tf_module, weights, plan, result,
-                                          passes, dump_dir, on_failure)
+                                          passes, dump_dir, counts_before_shlo)
             elif stage == "tfl-opt":
                 module = st.optimize_tfl(clone_module(module), ctx)
             elif stage == "flatbuffer":
@@ -286,6 +291,8 @@ def _run(*, signatures=None, resume: tuple[str, ir.Module] | None = None, ctx: i
                            and stage == "stablehlo" else _asm(before), e)
             raise
         del before
+        if stage == "stablehlo":  # what the route fallback rolls back to when it re-runs the stage
+            counts_before_shlo = (dict(result.pass_counts), {k: dict(v) for k, v in result.pass_rewrites.items()})
         if stage != "flatbuffer":
             run_passes(list(passes), stage, module, result, on_failure)
         r = st.StageResult(stage, time.perf_counter() - t0, module, fb, op_histogram(module),

@@ -187,7 +187,7 @@ def _excerpt(module, failing, context: int = 4, max_ops: int = 3) -> tuple[str, 
 
 def build_report(err: TflxError, recorder: FailureRecorder | None, *, sources: dict | None = None,
                  plugins: list[str] = (), fuse_dynamic_broadcast: bool = True,
-                 model: str | None = None) -> FailureReport:
+                 model: str | None = None, route_args: list[str] = ()) -> FailureReport:
     from .debuginfo import source_for_location
     from .errors import node_name
     sources = sources or {}
@@ -234,6 +234,7 @@ def build_report(err: TflxError, recorder: FailureRecorder | None, *, sources: d
     rep._before = before  # noqa: SLF001 - kept for write(), not serialized
     rep._plugins = list(plugins)
     rep._fuse = fuse_dynamic_broadcast
+    rep._route_args = list(route_args)  # the conversion's --route/--route-op, for the repro command
     return rep
 
 
@@ -258,6 +259,8 @@ def _command(rep: FailureReport, repro: str, out_dir: str) -> list[str]:
                                              "-o", out]
     if rep.stage == "tfl" and not rep._fuse:
         argv.append("--no-dynamic-broadcast-fusion")
+    if rep.stage == "stablehlo":  # the stage that routes ops: reproduce with the same routes
+        argv += getattr(rep, "_route_args", [])
     return argv
 
 

@@ -20,6 +20,7 @@ StableHLO, and an op whose StableHLO lowering fails is retried directly (see `fa
 from __future__ import annotations
 
 import collections
+import re
 from dataclasses import dataclass, field, replace
 
 from .errors import TflxError
@@ -107,6 +108,7 @@ class RouteRecord:
     reasons: dict = field(default_factory=dict)  # (op type, route) -> why
     fallbacks: list = field(default_factory=list)  # one line per fallback retry
     direct_keys: set = field(default_factory=set)  # instance keys of the ops hidden from tf-stablehlo
+    stablehlo_keys: set = field(default_factory=set)  # instance keys of the ops handed to tf-stablehlo
 
     def add(self, op: str, route: str, why: str) -> None:
         c = self.counts.setdefault(op, {})
@@ -170,9 +172,9 @@ def hide_direct_ops(module: ir.Module, plan: RoutePlan, record: RouteRecord | No
             route, why = STABLEHLO, "has regions (cannot be hidden from tf-stablehlo)"
         if record is not None:
             record.add(t, route, why)
+        if record is not None:
+            (record.direct_keys if route == DIRECT else record.stablehlo_keys).add(instance_key(op))
         if route == DIRECT:
-            if record is not None:
-                record.direct_keys.add(instance_key(op))
             _rename(op, HIDDEN_PREFIX + t)
             n += 1
     return n
@@ -206,14 +208,27 @@ def fallback_for_leftovers(plan: RoutePlan, record: RouteRecord, leftovers: list
     return new if new != plan else None
 
 
+_ERROR_SITE = re.compile(r"^(.+?):(\d+):(\d+): error:", re.M)
+
+
 def fallback_for_stablehlo_error(plan: RoutePlan, record: RouteRecord, err: TflxError) -> RoutePlan | None:
-    """tf-stablehlo failed on an op routed through it: retry that op type directly (auto only)."""
-    if plan.mode != AUTO or not err.op or not err.op.startswith("tf."):
+    """tf-stablehlo failed on an op routed through it: retry that op type directly (auto only).
+    The error names the TF op, or an op of its lowering at the TF op's source location."""
+    if plan.mode != AUTO:
         return None
-    t = op_type(err.op)
-    if plan.pinned(t) or not record.counts.get(t, {}).get(STABLEHLO) or dict(plan.fallback_ops).get(t) == DIRECT:
-        return None
-    return plan.with_fallback(ops={t: DIRECT})
+    fb = dict(plan.fallback_ops)
+    candidates = {t for t, c in record.counts.items()
+                  if c.get(STABLEHLO) and not plan.pinned(t) and fb.get(t) != DIRECT}
+    if err.op and err.op.startswith("tf."):
+        named = {op_type(err.op)}
+    else:
+        m = _ERROR_SITE.search(err.details or "")
+        site = f'"{m[1]}":{m[2]}:{m[3]}' if m else None
+        named = {t for t, loc in record.stablehlo_keys if site and site in loc}
+        if not named and len(candidates) == 1:
+            named = set(candidates)
+    retry = {t: DIRECT for t in sorted(named & candidates)}
+    return plan.with_fallback(ops=retry) if retry else None
 
 
 def describe_retry(old: RoutePlan, new: RoutePlan) -> str:

@@ -192,6 +192,7 @@ def lower_to_stablehlo(tf_module: ir.Module, ctx: ir.Context, weights: dict | No
         if err.op:  # name the op as the user knows it
             err.op = err.op.replace(routes.HIDDEN_PREFIX, "tf.")
             err.message = err.message.replace(routes.HIDDEN_PREFIX, "tf.")
+        err.details = err.details or str(e)  # TF's whole text: its locations name the TF ops
         raise err from None
     out = shape_pass.to_generic_form(out)
     module = parse_module(out, ctx, stage="stablehlo", what="tf-stablehlo output")

@@ -261,12 +261,16 @@ def topk_result(tf):
                 "up_int": tf.sort(xi, direction="ASCENDING"), "up_axis1": tf.sort(x, axis=1)}
 
     import tflx
-    without = tflx.convert(f, disable_passes=["legalize-topk-to-tfl"])
-    return f, _convert(f), without
+    # legalize-topk-to-tfl works on what the StableHLO route makes of sorts (the direct route,
+    # the default for these ops, gives TOPK_V2 as stock does).
+    without = tflx.convert(f, disable_passes=["legalize-topk-to-tfl"], route="stablehlo")
+    return f, {"auto": _convert(f), "stablehlo": tflx.convert(f, route="stablehlo")}, without
 
 
-def test_topk_and_sorts_become_topk_v2_and_match_tf(topk_result):
-    f, result, without = topk_result
+@pytest.mark.parametrize("route", ["auto", "stablehlo"])
+def test_topk_and_sorts_become_topk_v2_and_match_tf(topk_result, route):
+    f, results, without = topk_result
+    result = results[route]
     # Without the pass the values-only sorts are STABLEHLO_SORT, which the runtime lacks.
     assert without.op_histogram().get("STABLEHLO_SORT", 0) >= 1
     hist = result.op_histogram()

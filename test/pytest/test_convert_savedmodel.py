@@ -40,14 +40,17 @@ def test_stage_records(tiny_cnn_result):
     assert list(result.stages) == list(tflx.STAGES)
     assert all(t >= 0 for t in result.timings.values())
     assert result.op_histogram("tf")["tf.Conv2D"] == 2
-    assert result.op_histogram("stablehlo")["stablehlo.convolution"] == 3
+    # Convolutions take the direct route (stock's legalization): still TF ops at stage stablehlo.
+    assert result.op_histogram("stablehlo")["tf.Conv2D"] == 2
+    assert result.op_histogram("stablehlo")["tf.DepthwiseConv2dNative"] == 1
+    assert result.routes.by_route()["direct"]["Conv2D"] == 2 and not result.routes.by_route()["stablehlo"]
     assert not any(k.startswith("shape.") for k in result.op_histogram("stablehlo"))
     assert result.op_histogram("tfl-opt") == {"tfl.conv_2d": 2, "tfl.depthwise_conv_2d": 1,
                                               "tfl.mean": 1, "tfl.fully_connected": 1}
     assert "tfl.conv_2d" in result.ir("tfl-opt")
     # Later stages rewrite a copy: each stage's IR stays what that stage produced.
-    assert "stablehlo.convolution" in result.ir("stablehlo") and "tfl.conv_2d" not in result.ir("stablehlo")
-    assert result.op_histogram("tfl") != result.op_histogram("tfl-opt")
+    assert '"tf.Conv2D"' in result.ir("stablehlo") and "tfl.conv_2d" not in result.ir("stablehlo")
+    assert result.ir("tfl") != result.ir("tfl-opt")  # tfl-optimize's folding is not in the tfl stage's IR
 
 
 def test_alias_signature_noted(tiny_cnn_result):
@@ -69,7 +72,11 @@ def test_unknown_signature_is_named(tiny_cnn_dir):
 
 
 def test_builtin_passes_give_stock_histogram(tiny_cnn_dir):
-    """Without tflx's tfl-stage cleanups, legalization leaves SUM+MUL and run-time reshapes."""
+    """On the StableHLO route, without tflx's tfl-stage cleanups, legalization leaves SUM+MUL and
+    run-time reshapes; the direct route gives stock's ops by itself."""
     import tflx
-    hist = tflx.convert(tiny_cnn_dir, builtin_passes=False).op_histogram()
+    hist = tflx.convert(tiny_cnn_dir, builtin_passes=False, route="stablehlo").op_histogram()
     assert "MEAN" not in hist and hist.get("SUM") == 1 and hist.get("RESHAPE", 0) >= 1
+    cleaned = tflx.convert(tiny_cnn_dir, route="stablehlo").op_histogram()
+    direct = tflx.convert(tiny_cnn_dir, builtin_passes=False).op_histogram()
+    assert cleaned == direct == {"CONV_2D": 2, "DEPTHWISE_CONV_2D": 1, "MEAN": 1, "FULLY_CONNECTED": 1}

@@ -130,9 +130,11 @@ def test_pass_failure_repro_runs_the_pass(tiny_cnn_dir, tmp_path):
 
 
 def test_stage_failure_in_legalization(tf, tmp_path):
-    """SVD fails inside TFL legalization: the repro is the stablehlo IR and resuming it fails alike."""
+    """SVD through StableHLO fails inside TFL legalization: the repro is the stablehlo IR and
+    resuming it fails alike; the report says which route the op took."""
     from tflx import pipeline, report
     from tflx.errors import TflxError
+    from tflx.routes import RoutePlan
     import tflx
 
     fn = tf.function(lambda x: tf.linalg.svd(x)[0] + 1.0, input_signature=[tf.TensorSpec([3, 3], tf.float32)])
@@ -140,10 +142,11 @@ def test_stage_failure_in_legalization(tf, tmp_path):
     from tflx import importer
     sigs = importer.load(fn)
     with pytest.raises(TflxError) as ei:
-        pipeline.run(signatures=sigs, on_failure=rec)
+        pipeline.run(signatures=sigs, on_failure=rec, route_plan=RoutePlan.of("auto", {"Svd": "stablehlo"}))
     assert rec.stage == "tfl" and rec.pass_name is None
     rep = report.write(report.build_report(ei.value, rec, sources=sigs[0].node_sources), str(tmp_path))
     assert rep.repro_stage == "stablehlo" and rep.failing_ops
+    assert "stablehlo: Svd" in rep.routes["summary"] and "routes" in rep.render()
     assert all(f.node == "Svd" for f in rep.failing_ops)
     assert "--stop-after" in rep.command_argv and "tfl" in rep.command_argv
     with pytest.raises(TflxError) as again:
@@ -186,8 +189,9 @@ def test_png_chart_draws_bars_and_text():
 
 def test_html_report_with_verify(tiny_cnn_dir, tmp_path, capsys):
     out = tmp_path / "r.html"
+    # Through StableHLO, so that the built-in cleanup passes fire and their chart is drawn.
     rc, _, err = run_tflx(capsys, "convert", tiny_cnn_dir, "-o", tmp_path / "m.tflite", "--verify", "--per-tensor",
-                          "--report-html", out, "--report", tmp_path / "r.json")
+                          "--report-html", out, "--report", tmp_path / "r.json", "--route", "stablehlo")
     assert rc == 0, err
     assert "tflx: verify: PASS" in err
     page = out.read_text()

@@ -70,8 +70,10 @@ def _sources(model) -> dict:
 
 def _on_failure(args, err, recorder) -> None:
     from tflx import report
+    route_args = ([f"--route={args.route}"] if args.route != "auto" else []) + [f"--route-op={r}" for r in args.route_op]
     rep = report.build_report(err, recorder, sources=_sources(args.model), plugins=args.plugin,
-                              fuse_dynamic_broadcast=not args.no_dynamic_broadcast_fusion, model=args.model)
+                              fuse_dynamic_broadcast=not args.no_dynamic_broadcast_fusion, model=args.model,
+                              route_args=route_args)
     if args.report:
         out_dir = args.repro_dir or os.path.dirname(os.path.abspath(args.report))
     else:

@@ -6,7 +6,9 @@
 # RUN: filecheck %s --check-prefix=FB --input-file %t/04-flatbuffer.mlir
 #
 # A tf.function through the Python API with dump_dir: one NN-<stage>.mlir per stage, each
-# FileChecked below; the .tflite runs in ai-edge-litert and matches TensorFlow.
+# FileChecked below; the .tflite runs in ai-edge-litert and matches TensorFlow. Every op takes
+# the StableHLO route here (route="stablehlo"), so each stage shows its own lowering; the
+# default route is pinned by route-auto-stages.py.
 #
 # RUNS: ops: FULLY_CONNECTED=1 MEAN=1
 # RUNS: litert matches tf: True
@@ -64,7 +66,7 @@ def model(x):
     return tf.reduce_mean(tf.nn.relu(tf.matmul(x, w) + 1.0), axis=1, keepdims=True)
 
 
-result = tflx.convert(model, dump_dir=dump_dir)
+result = tflx.convert(model, dump_dir=dump_dir, route="stablehlo")
 hist = result.op_histogram()
 print("ops:", " ".join(f"{k}={v}" for k, v in sorted(hist.items())))
 for name in ("00-tf", "01-stablehlo", "02-tfl", "03-tfl-opt", "04-flatbuffer"):
