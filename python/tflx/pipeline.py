@@ -119,14 +119,14 @@ def _lower_to_stablehlo(tf_module, ctx, weights, plan, result):
 
 
 def _legalize_to_tfl(module, ctx, fuse, tf_module, weights, plan, result, passes, dump_dir,
-                     counts_before_shlo):
+                     counts_before_shlo, untrusted):
     """The tfl stage. In auto mode, TF ops the direct route leaves unconverted are retried through
     StableHLO (the stablehlo stage re-run with those instances routed there); the retry is kept
     when it leaves fewer TF ops."""
     def legalize(m):
         # It rewrites in place: work on a copy so the previous stage's result keeps its IR.
         try:
-            out = st.legalize_to_tfl(clone_module(m), ctx, fuse_dynamic_broadcast=fuse)
+            out = st.legalize_to_tfl(clone_module(m), ctx, fuse_dynamic_broadcast=fuse, isolated=untrusted)
         except TflxError as e:
             if not (e.op or "").startswith("tf."):
                 raise
@@ -278,7 +278,8 @@ def _run(*, signatures=None, resume: tuple[str, ir.Module] | None = None, ctx: i
                 module, plan = _lower_to_stablehlo(tf_module, ctx, weights, plan, result)
             elif stage == "tfl":
                 module = _legalize_to_tfl(module, ctx, fuse_dynamic_broadcast, tf_module, weights, plan, result,
-                                          passes, dump_dir, counts_before_shlo)
+                                          passes, dump_dir, counts_before_shlo,
+                                          untrusted=resume is not None and not resume_passes)
             elif stage == "tfl-opt":
                 module = st.optimize_tfl(clone_module(module), ctx)
             elif stage == "flatbuffer":

@@ -217,19 +217,36 @@ def lower_to_stablehlo(tf_module: ir.Module, ctx: ir.Context, weights: dict | No
 
 # ---- stage: tfl ---------------------------------------------------------------------------
 
-def legalize_to_tfl(module: ir.Module, ctx: ir.Context, *, fuse_dynamic_broadcast: bool = True) -> ir.Module:
+def legalize_to_tfl(module: ir.Module, ctx: ir.Context, *, fuse_dynamic_broadcast: bool = True,
+                    isolated: bool = False) -> ir.Module:
+    """litert-converter's StableHLO -> TFL and TF -> TFL legalization. `isolated`: run it in a
+    forked child (for IR read from a file: the TF legalization patterns crash the process on
+    some malformed TF ops, e.g. an attribute of another type than the op defines)."""
     from litert_converter import converter_api_ext as cx
 
-    cfg = cx.ConvertToTFLConfig()
-    # TFLite's elementwise kernels broadcast by themselves: fold dynamic_broadcast_in_dim into them.
-    cfg.unsafe_fuse_dynamic_shaped_broadcast = fuse_dynamic_broadcast
-    with ctx:
-        try:
-            cx.run_convert_to_tfl_passes(module, passmanager.PassManager("builtin.module"), cfg)
-        except Exception as e:  # noqa: BLE001
-            raise TflxError(condense_mlir_error(str(e)), stage="tfl", pass_name="convert-to-tfl",
-                            op=first_op_name(str(e))) from None
-    return module
+    def legalize(m):
+        cfg = cx.ConvertToTFLConfig()
+        # TFLite's elementwise kernels broadcast by themselves: fold dynamic_broadcast_in_dim into them.
+        cfg.unsafe_fuse_dynamic_shaped_broadcast = fuse_dynamic_broadcast
+        with ctx:
+            try:
+                cx.run_convert_to_tfl_passes(m, passmanager.PassManager("builtin.module"), cfg)
+            except Exception as e:  # noqa: BLE001
+                raise TflxError(condense_mlir_error(str(e)), stage="tfl", pass_name="convert-to-tfl",
+                                op=first_op_name(str(e))) from None
+        return m
+
+    if not isolated:
+        return legalize(module)
+    from .isolate import run_isolated
+
+    def in_child() -> bytes:
+        return legalize(module).operation.get_asm(enable_debug_info=True, large_elements_limit=None,
+                                                  print_generic_op_form=True, binary=True)
+
+    text = run_isolated(in_child, what="litert-converter's TFL legalization", stage="tfl",
+                        pass_name="convert-to-tfl")
+    return parse_module(text.decode("utf-8"), ctx, stage="tfl", what="the TFL legalization's output")
 
 
 def optimize_tfl(module: ir.Module, ctx: ir.Context) -> ir.Module:

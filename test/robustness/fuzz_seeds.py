@@ -26,7 +26,8 @@ def _small_modules(tf):
     class Elementwise(tf.Module):
         @tf.function(input_signature=[tf.TensorSpec([2, 8], tf.float32, name="x")])
         def serve(self, x):
-            y = tf.tanh(x * 2.0 + 1.0) - tf.sigmoid(x)
+            # a rank-1 constant: the .tflite regression cases patch a constant tensor's shape
+            y = tf.tanh(x * tf.constant([2.0, 1.5, 1.0, 0.5, -0.5, -1.0, -1.5, -2.0]) + 1.0) - tf.sigmoid(x)
             return {"y": y, "s": tf.reduce_sum(y, axis=1, keepdims=True)}
 
     class MatmulConcat(tf.Module):
