@@ -31,6 +31,9 @@ MODES = (AUTO, DIRECT, STABLEHLO)
 ROUTES = (DIRECT, STABLEHLO)
 HIDDEN_PREFIX = "tf.TflxDirect."
 NEVER_HIDDEN = frozenset({"tf.Const"})
+# TF ops the flatbuffer exporter writes as builtins itself (tf.If -> IF with branch subgraphs,
+# as in the stock converter): not leftovers.
+EXPORTED_TF_OPS = frozenset({"tf.If"})
 
 
 def op_type(name: str) -> str:
@@ -190,7 +193,7 @@ def restore_direct_ops(module: ir.Module) -> int:
 def leftover_tf_ops(module: ir.Module) -> list:
     """Instance keys of the TF ops still in a module after TFL legalization."""
     return [instance_key(op) for op in walk_ops(module)
-            if op.name.startswith("tf.") and op.name not in NEVER_HIDDEN]
+            if op.name.startswith("tf.") and op.name not in NEVER_HIDDEN | EXPORTED_TF_OPS]
 
 
 def fallback_for_leftovers(plan: RoutePlan, record: RouteRecord, leftovers: list) -> RoutePlan | None:
@@ -198,8 +201,11 @@ def fallback_for_leftovers(plan: RoutePlan, record: RouteRecord, leftovers: list
     instances through StableHLO; None when there is nothing to retry."""
     if plan.mode != AUTO:
         return None
+    from tflx.dialects.routes import route_table
+    never = route_table().direct_only  # their StableHLO lowering is wrong or does not run: better an error
     retry = {k for k in leftovers if record.counts.get(k[0], {}).get(DIRECT) and not plan.pinned(k[0])
-             and k not in plan.fallback_instances and dict(plan.fallback_ops).get(k[0]) != DIRECT}
+             and k[0] not in never and k not in plan.fallback_instances
+             and dict(plan.fallback_ops).get(k[0]) != DIRECT}
     if not retry:
         return None
     # A leftover the legalization made itself (not an op of the input) is retried by type.

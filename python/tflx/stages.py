@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from . import _quiet  # noqa: F401
 from .errors import TflxError, condense_mlir_error, first_op_name, node_name, user_source_line
 from .mlir import clone_module, ir, new_context, op_histogram, parse_module, passmanager, print_module, verify, walk_ops
+from . import routes
 
 from . import STAGES  # noqa: E402  (the one list of stage names)
 
@@ -174,7 +175,6 @@ def lower_to_stablehlo(tf_module: ir.Module, ctx: ir.Context, weights: dict | No
     """tf-stablehlo on the ops the route plan sends through StableHLO (tflx.routes); the
     direct-routed ones come out as the same `tf.*` ops, for the tfl stage to legalize."""
     from tflx.passes import legalize_shape_to_stablehlo as shape_pass
-    from . import routes
     from . import weights as wt
 
     from .isolate import run_tf_pipeline
@@ -265,6 +265,7 @@ def optimize_tfl(module: ir.Module, ctx: ir.Context) -> ir.Module:
 _EXPORTABLE_PREFIXES = ("tfl.", "stablehlo.", "func.", "arith.constant", "quantfork.", "quant.", "vhlo.")
 
 
+
 _STABLEHLO_STRUCTURAL = {"stablehlo.return", "stablehlo.constant"}  # constants are buffers
 
 
@@ -289,7 +290,7 @@ def unsupported_ops(module: ir.Module):
                 if name == "stablehlo.custom_call" and "call_target_name" in op.attributes:
                     name += " @" + ir.StringAttr(op.attributes["call_target_name"]).value
                 found.append((name, str(op.location)))
-        elif not name.startswith(_EXPORTABLE_PREFIXES) and name != "builtin.module":
+        elif not name.startswith(_EXPORTABLE_PREFIXES) and name not in routes.EXPORTED_TF_OPS and name != "builtin.module":
             found.append((name, str(op.location)))
     return found
 

@@ -66,6 +66,27 @@ def test_verdicts(sweep):
             assert r["tflx"]["stage"] and "\n" not in r["tflx"]["error"]
 
 
+def test_routes_are_recorded(sweep):
+    """Each case says which route its op took, and how it fares with every op forced onto each
+    route: what dialects/route_table.json is derived from."""
+    doc, md = sweep
+    cases = by_id(doc)
+    erf = cases["Erf/f32[2,3,4]"]
+    assert erf["tflx"]["route"] == "stablehlo" and erf["tflx"]["fallbacks"]  # direct leaves it: retried
+    assert erf["routes"]["stablehlo"]["verified"] and not erf["routes"]["direct"]["verified"]
+    gelu = next(r for r in doc["cases"] if r["op"] == "Erf" and "gelu" in r["case"])
+    assert gelu["routes"]["direct"]["verified"] and gelu["routes"]["direct"]["histogram"] == {"GELU": 1}
+    add = cases["AddV2/f32[2,3]+f32[3]"] if "AddV2/f32[2,3]+f32[3]" in cases else next(
+        r for r in doc["cases"] if r["op"] == "AddV2" and r["id"] != CRASH_ID)
+    assert add["tflx"]["route"] == "direct" and add["routes"]["direct"]["verified"]
+    s = doc["summary"]
+    assert s["routes_auto"].get("direct", 0) >= 1 and s["routes_auto"].get("stablehlo", 0) >= 1
+    assert s["cases_direct_verified"] >= 1 and s["cases_stablehlo_verified"] >= 1
+    # Erf is not a StableHLO-only op (GELU fuses directly): the derived table must not say it is.
+    assert not any(line.startswith("Erf:") for line in s["route_table_drift"])
+    assert "| route | direct / stablehlo |" in md
+
+
 def test_a_native_abort_is_recorded_and_the_sweep_goes_on(sweep):
     doc, md = sweep
     crashed = by_id(doc)[CRASH_ID]

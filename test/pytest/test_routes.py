@@ -165,3 +165,19 @@ def test_where_with_dynamic_count(tf):
     assert r.op_histogram().get("WHERE") == 1
     x = np.array([1, -1, 2, 0, 3, -4], np.float32)
     np.testing.assert_array_equal(run_signature(r.flatbuffer, x=x)["output_0"], f(x).numpy())
+
+
+def test_tf_cond_becomes_if_and_takes_both_branches(tf):
+    """A functional tf.If is written by the exporter as IF with its branches as subgraphs, as
+    stock does (it is not a leftover op)."""
+    import tflx
+
+    @tf.function(input_signature=[tf.TensorSpec([], tf.bool, name="p"), tf.TensorSpec([2, 3], tf.float32, name="t")])
+    def f(p, t):
+        return tf.cond(p, lambda: t * 2.0, lambda: t - 1.0)
+
+    r = tflx.convert(f)
+    assert r.op_histogram() == {"IF": 1, "MUL": 1, "SUB": 1}
+    t = np.arange(6, dtype=np.float32).reshape(2, 3)
+    for p in (True, False):
+        np.testing.assert_array_equal(run_signature(r.flatbuffer, p=np.array(p), t=t)["output_0"], f(p, t).numpy())
