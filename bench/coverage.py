@@ -771,9 +771,9 @@ def run_route(case: Case, route: str) -> dict:
     try:
         res = tflx.convert(fn, route=route, route_ops={case.op: route})
     except TflxError as e:
-        return {"status": "fails", "error": e.one_line()[:300]}
+        return {"status": "fails", "error": e.one_line()[:300], "verified": False}
     except Exception as e:  # noqa: BLE001
-        return {"status": "fails", "error": f"{type(e).__name__}: {_first_error_line(str(e))}"}
+        return {"status": "fails", "error": f"{type(e).__name__}: {_first_error_line(str(e))}", "verified": False}
     hist = dict(op_histogram(res.flatbuffer))
     custom, _ = _hist_flags(hist)
     out = {"status": "builtins" if not custom else "non-builtin", "ops": sum(hist.values()),
