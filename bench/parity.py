@@ -110,13 +110,23 @@ def _mlp():
     return keras.Model(inp, out, name="mlp")
 
 
-def _lstm():
-    import keras
-    x = inp = keras.Input((20, 16), name="sequence")
-    x = keras.layers.LSTM(32, return_sequences=True)(x)
-    x = keras.layers.LSTM(32)(x)
-    out = keras.layers.Dense(4)(x)
-    return keras.Model(inp, out, name="lstm2")
+def _rnn(kind: str, batch_size=None):
+    """Keras 3 recurrent models (20 steps of 16 features): a dynamic batch as Keras exports it,
+    or batch_size=1 fixed (the stock converter needs a static TensorList element shape)."""
+    def build():
+        import keras
+        L = keras.layers
+        x = inp = keras.Input((20, 16), batch_size=batch_size, name="sequence")
+        if kind == "lstm2":
+            x = L.LSTM(32)(L.LSTM(32, return_sequences=True)(x))
+        elif kind == "gru":
+            x = L.GRU(32)(x)
+        elif kind == "bilstm":
+            x = L.GlobalAveragePooling1D()(L.Bidirectional(L.LSTM(32, return_sequences=True))(x))
+        elif kind == "simple_rnn":
+            x = L.SimpleRNN(32)(L.SimpleRNN(32, return_sequences=True)(x))
+        return keras.Model(inp, L.Dense(4)(x), name=kind + ("_b1" if batch_size else ""))
+    return build
 
 
 def _transformer():
@@ -242,7 +252,14 @@ MODELS = {
     "densenet121": _apps("DenseNet121"),
     "conv_bn_relu": _conv_bn_relu,
     "mlp": _mlp,
-    "lstm2": _lstm,
+    "lstm2": _rnn("lstm2"),
+    "gru": _rnn("gru"),
+    "bilstm": _rnn("bilstm"),
+    "simple_rnn": _rnn("simple_rnn"),
+    "lstm2_b1": _rnn("lstm2", batch_size=1),
+    "gru_b1": _rnn("gru", batch_size=1),
+    "bilstm_b1": _rnn("bilstm", batch_size=1),
+    "simple_rnn_b1": _rnn("simple_rnn", batch_size=1),
     "transformer": _transformer,
     "mha_block": _mha_block,
     "vit_like": _vit_like,
@@ -561,8 +578,21 @@ def convert_tflx(path: str, route: str | None = None) -> tuple[bytes, float, dic
     return result.flatbuffer, seconds, dict(result.op_histogram()), dict(result.timings)
 
 
-def convert_stock(path: str) -> tuple[bytes, float]:
+# Fixed-batch RNNs: stock's SavedModel path fails on them (TensorListReserve's element_shape
+# operand stays [-1, units]); from_keras_model converts them, so stock gets that path (the model
+# rebuilt with the same seed: the same weights, which the comparison with TF checks).
+STOCK_FROM_KERAS = {"lstm2_b1", "gru_b1", "bilstm_b1", "simple_rnn_b1"}
+
+
+def convert_stock(path: str, name: str | None = None) -> tuple[bytes, float]:
     import tensorflow as tf
+    if name in STOCK_FROM_KERAS:
+        import keras
+        keras.utils.set_random_seed(SEED)
+        model = MODELS[name]()
+        t0 = time.perf_counter()
+        data = tf.lite.TFLiteConverter.from_keras_model(model).convert()
+        return data, time.perf_counter() - t0
     t0 = time.perf_counter()
     data = tf.lite.TFLiteConverter.from_saved_model(path).convert()
     return data, time.perf_counter() - t0
@@ -636,7 +666,7 @@ def bench_model(name: str, cache_dir: str, rebuild: bool, keep_dir: str | None,
     # stock
     s = row["stock"] = {"ok": False}
     try:
-        data, secs = convert_stock(path)
+        data, secs = convert_stock(path, name)
         hist = dict(tflite_op_histogram(data))
         s.update(ok=True, size=len(data), seconds=round(secs, 3), ops=sum(hist.values()),
                  histogram=hist)

@@ -74,7 +74,8 @@ def _thread_captures(loop):
     captures = _captures(loop)
     carried = []
     for v in captures:
-        const = b.defining_op(v, "arith.constant", "tfl.pseudo_const")
+        # tfl.no_value (an absent optional operand) is a constant too: it cannot be a loop operand
+        const = b.defining_op(v, "arith.constant", "tfl.pseudo_const", "tfl.no_value")
         if const is not None:
             for region in loop.regions:
                 block = region.blocks[0]

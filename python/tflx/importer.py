@@ -89,7 +89,7 @@ def _tf():
 
 def _freeze(cf):
     from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
-    return convert_variables_to_constants_v2(cf)
+    return convert_variables_to_constants_v2(cf, lower_control_flow=False)
 
 
 def _flat_output_keys(structured_outputs) -> list[str]:

@@ -295,6 +295,44 @@ def unsupported_ops(module: ir.Module):
     return found
 
 
+def _loop_functions(module: ir.Module) -> dict:
+    """function name -> (loop op name, 'body'|'cond', loop location) for the functions a
+    tf.While names or an outlined tfl.while's regions call."""
+    out = {}
+    for op in walk_ops(module):
+        if op.name == "tf.While":
+            for part in ("body", "cond"):
+                if part in op.attributes:
+                    out[ir.FlatSymbolRefAttr(op.attributes[part]).value] = (op.name, part, str(op.location))
+        elif op.name == "tfl.while":
+            for part, region in zip(("cond", "body"), op.regions):
+                for block in region.blocks:
+                    for inner in block.operations:
+                        if inner.operation.name == "func.call":
+                            callee = ir.FlatSymbolRefAttr(inner.operation.attributes["callee"]).value
+                            out[callee] = (op.name, part, str(op.location))
+    return out
+
+
+def _enclosing_loop(module: ir.Module, name: str, loc: str) -> str:
+    """' inside the body of the while loop at FILE:LINE' when the op (name, location) sits in a
+    loop's body or condition (nested loops: the innermost)."""
+    loops = _loop_functions(module)
+    for f in module.body.operations:
+        f = f.operation
+        if f.name != "func.func":
+            continue
+        fname = ir.StringAttr(f.attributes["sym_name"]).value
+        if fname not in loops:
+            continue
+        for op in walk_ops(f):
+            if op.name == name and str(op.location) == loc:
+                _, part, loop_loc = loops[fname]
+                where = user_source_line(loop_loc) or node_name(loop_loc)
+                return f" inside the {part} of the while loop" + (f" at {where}" if where else "")
+    return ""
+
+
 def export_flatbuffer(module: ir.Module, ctx: ir.Context) -> bytes:
     from litert_converter import converter_api_ext as cx
 
@@ -304,7 +342,8 @@ def export_flatbuffer(module: ir.Module, ctx: ir.Context) -> bytes:
         names = sorted({n for n, _ in bad})
         more = f" (and {len(bad) - 1} more: {', '.join(names)})" if len(bad) > 1 else ""
         flex = " (stock TFLite would need the Flex runtime or a custom op)" if name.startswith("tf.") else ""
-        err = TflxError(f"no TFLite builtin for this op{flex}{more}. "
+        loop = _enclosing_loop(module, name, loc)
+        err = TflxError(f"no TFLite builtin for this op{loop}{flex}{more}. "
                         "Write a plugin pass for it, or declare a custom op",
                         stage="flatbuffer", op=name, location=user_source_line(loc))
         err.node = node_name(loc)

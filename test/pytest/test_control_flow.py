@@ -1,5 +1,6 @@
 """Loops: tfl.while regions are outlined so the exporter can write WHILE with subgraphs."""
 import numpy as np
+import pytest
 
 from tflxtest import run_signature
 
@@ -31,3 +32,57 @@ def test_without_outlining_the_export_error_is_named(tf):
     with pytest.raises(tflx.TflxError) as e:
         tflx.convert(f, disable_passes=["outline-tfl-while"])
     assert "stage 'flatbuffer'" in e.value.one_line() and "pass 'export'" in e.value.one_line()
+
+
+def _rnn_model(kind, batch_size=None):
+    import keras
+    keras.utils.set_random_seed(0)
+    L = keras.layers
+    x = inp = keras.Input((5, 3), batch_size=batch_size, name="seq")
+    if kind == "lstm2":
+        x = L.LSTM(8)(L.LSTM(8, return_sequences=True)(x))
+    elif kind == "gru":
+        x = L.GRU(8)(x)
+    elif kind == "bilstm":
+        x = L.Bidirectional(L.LSTM(8, return_sequences=True))(x)
+    elif kind == "simple_rnn":
+        x = L.SimpleRNN(8, return_sequences=True)(x)
+    return keras.Model(inp, L.Dense(2)(x))
+
+
+@pytest.mark.parametrize("kind,batch_size,batches", [
+    ("gru", None, (1, 3)), ("bilstm", None, (1, 2)), ("simple_rnn", None, (1, 3)), ("lstm2", 1, (1,)),
+])
+def test_keras_rnn_converts_to_builtins(tf, tmp_path, kind, batch_size, batches):
+    """Keras 3 RNNs: dynamic batch (no converter handled these: the TensorList element shape is
+    not static) and fixed batch, as `model.export` writes them; WHILE loops of builtins."""
+    import tflx
+    from ai_edge_litert.interpreter import Interpreter
+    model = _rnn_model(kind, batch_size)
+    model.export(str(tmp_path / "m"), verbose=False)
+    r = tflx.convert(str(tmp_path / "m"))
+    hist = r.op_histogram()
+    assert hist["WHILE"] >= 1 and not any(k.startswith(("CUSTOM", "STABLEHLO_")) for k in hist), hist
+    assert r.pass_counts.get("decompose-dynamic-tensor-lists", 0) >= 1
+    ref = tf.saved_model.load(str(tmp_path / "m")).signatures["serving_default"]
+    for n in batches:
+        x = np.random.RandomState(n).randn(n, 5, 3).astype(np.float32)
+        want = next(iter(ref(seq=tf.constant(x)).values())).numpy()
+        got = next(iter(Interpreter(model_content=r.flatbuffer).get_signature_runner()(seq=x).values()))
+        assert got.shape == want.shape
+        assert np.abs(got - want).max() <= 1e-4 * np.abs(want).max(), (kind, n)
+
+
+def test_unsupported_op_in_a_loop_body_names_the_loop(tf):
+    import tflx
+
+    @tf.function(input_signature=[tf.TensorSpec([3, 3], tf.float32, name="x")])
+    def f(x):
+        return tf.while_loop(lambda i, m: i < 3, lambda i, m: (i + 1, tf.linalg.sqrtm(m)), [tf.constant(0), x])[1]
+
+    with pytest.raises(tflx.TflxError) as e:
+        tflx.convert(f)
+    line = next(i for i, ln in enumerate(open(__file__), 1) if "tf.linalg.sqrtm(m)), [tf.constant(0)" in ln)
+    msg = e.value.one_line()
+    assert "op 'tf.MatrixSquareRoot'" in msg and "\n" not in msg
+    assert f"inside the body of the while loop at {__file__}:{line}" in msg
