@@ -567,29 +567,35 @@ def tf_reference(path: str, name: str) -> tuple[dict, dict]:
     return inputs, outputs
 
 
-def convert_tflx(path: str, route: str | None = None) -> tuple[bytes, float, dict, dict]:
+def _keras_model(name: str):
+    import keras
+    keras.utils.set_random_seed(SEED)
+    return MODELS[name]()
+
+
+def convert_tflx(path: str, route: str | None = None, name: str | None = None) -> tuple[bytes, float, dict, dict]:
     import tflx
     kwargs = {} if route is None else {"route": route}
+    source = _keras_model(name) if name in FROM_KERAS else path
     t0 = time.perf_counter()
-    result = tflx.convert(path, **kwargs)
+    result = tflx.convert(source, **kwargs)
     seconds = time.perf_counter() - t0
     if result.flatbuffer is None:
         raise RuntimeError("tflx.convert returned no flatbuffer")
     return result.flatbuffer, seconds, dict(result.op_histogram()), dict(result.timings)
 
 
-# Fixed-batch RNNs: stock's SavedModel path fails on them (TensorListReserve's element_shape
-# operand stays [-1, units]); from_keras_model converts them, so stock gets that path (the model
-# rebuilt with the same seed: the same weights, which the comparison with TF checks).
-STOCK_FROM_KERAS = {"lstm2_b1", "gru_b1", "bilstm_b1", "simple_rnn_b1"}
+# Fixed-batch RNNs: `model.export` writes a None batch anyway, and stock's SavedModel path fails
+# on the RNN (TensorListReserve's element shape is not static); from_keras_model keeps batch 1
+# and converts. Both converters take the Keras model for these (rebuilt with the same seed: the
+# same weights, which the comparison with the exported SavedModel checks).
+FROM_KERAS = {"lstm2_b1", "gru_b1", "bilstm_b1", "simple_rnn_b1"}
 
 
 def convert_stock(path: str, name: str | None = None) -> tuple[bytes, float]:
     import tensorflow as tf
-    if name in STOCK_FROM_KERAS:
-        import keras
-        keras.utils.set_random_seed(SEED)
-        model = MODELS[name]()
+    if name in FROM_KERAS:
+        model = _keras_model(name)
         t0 = time.perf_counter()
         data = tf.lite.TFLiteConverter.from_keras_model(model).convert()
         return data, time.perf_counter() - t0
@@ -644,7 +650,7 @@ def bench_model(name: str, cache_dir: str, rebuild: bool, keep_dir: str | None,
     # tflx
     t = row["tflx"] = {"ok": False}
     try:
-        data, secs, hist_api, timings = convert_tflx(path, route)
+        data, secs, hist_api, timings = convert_tflx(path, route, name)
         hist = dict(tflite_op_histogram(data))
         t.update(ok=True, size=len(data), seconds=round(secs, 3), ops=sum(hist.values()),
                  histogram=hist, stage_seconds={k: round(v, 3) for k, v in timings.items()})
