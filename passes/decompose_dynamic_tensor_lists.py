@@ -1,5 +1,5 @@
-"""decompose-dynamic-tensor-lists: TensorLists carried by a `tf.While` whose element shape has a
-dynamic dim (a Keras RNN with a `None` batch) become plain tensors.
+"""decompose-dynamic-tensor-lists: TensorLists carried by a `tf.While` become plain tensors, also
+when their element shape has a dynamic dim (a Keras RNN with a `None` batch).
 
 litert-converter's TensorList lowering (like the stock converter's) needs a static element shape
 ("'tf.TensorListReserve' op requires element_shape to be static"), so no dynamic-batch Keras
@@ -12,12 +12,14 @@ LSTM / GRU / SimpleRNN converts with either. Here a list carried through a loop 
                                       (the RNN state): its shape is the element shape at run time
     TensorListGetItem(l, i)        -> GatherV2(l, i, axis 0)                      (GATHER)
     TensorListSetItem(l, i, x)     -> XlaDynamicUpdateSlice(l, x[None], [i, 0..]) (DYNAMIC_UPDATE_SLICE)
+                                      (x[None] itself for a one-element list written at 0: an RNN's
+                                      last output, where litert's lowering updates a buffer per step)
     TensorListStack(l)             -> l
 
 A list is rewritten only when every use is one of these (and Identity), the loop's body and
 condition functions serve no other caller, and for a Reserve the element shape can be inferred as
-above; anything else is left as it was (and fails in TFL legalization as before). Lists with a
-static element shape are left to litert's own lowering.
+above; anything else is left as it was (static element shapes: to litert's own lowering; dynamic
+ones fail in TFL legalization as before). Option static=false leaves every static list to litert.
 """
 from __future__ import annotations
 
@@ -119,6 +121,7 @@ class DecomposeDynamicTensorLists(Pass):
     stage = "tf"
     description = ("TensorLists with a dynamic element shape carried by tf.While (dynamic-batch Keras RNNs) "
                    "-> tensors with GATHER / DYNAMIC_UPDATE_SLICE")
+    static: bool = True  # lists with a static element shape too (else left to litert's lowering)
 
     def run(self, module: ir.Module) -> int:
         funcs = _func_by_name(module)
@@ -137,7 +140,7 @@ class DecomposeDynamicTensorLists(Pass):
 
     def _rewrite_list(self, w, k: int, body, cond):
         elem = element_type(w.operands[k].type)
-        if elem is None or elem.has_static_shape:
+        if elem is None or (elem.has_static_shape and not self.static):
             return None
         bblock, cblock = body.regions[0].blocks[0], cond.regions[0].blocks[0]
         if len(list(cblock.arguments[k].uses)):
@@ -212,12 +215,14 @@ class DecomposeDynamicTensorLists(Pass):
             return None
         n = int(num.reshape(()))
         i32 = ir.IntegerType.get_signless(32)
+        ttype = ir.RankedTensorType.get([n] + list(elem.shape), elem.element_type)
+        zero = b.constant(np.zeros((), b.np_dtype(elem.element_type)), dialect="tf")
+        if elem.has_static_shape:
+            return b.tf("Fill", [b.constant(np.array([n] + list(elem.shape), np.int32), dialect="tf"), zero], ttype)
         shape = b.tf("Shape", [w.operands[j]], ir.RankedTensorType.get([elem.rank], i32))
         dims = b.tf("ConcatV2", [b.constant(np.array([n], np.int32), dialect="tf"), shape,
                                  b.constant(np.int32(0), dialect="tf")],
                     ir.RankedTensorType.get([elem.rank + 1], i32))
-        zero = b.constant(np.zeros((), b.np_dtype(elem.element_type)), dialect="tf")
-        ttype = ir.RankedTensorType.get([n] + list(elem.shape), elem.element_type)
         return b.tf("Fill", [dims, zero], ttype)
 
     def _rewrite_body(self, arg: ir.Value, ttype) -> None:
@@ -240,10 +245,19 @@ class DecomposeDynamicTensorLists(Pass):
                 elif u.name == "tf.TensorListSetItem":
                     item = u.operands[2]
                     rank = len(ttype.shape)
+                    index_value = b.constant_value(u.operands[1])
                     with u.location, ir.InsertionPoint(u):
                         it = ir.RankedTensorType(item.type)
                         upd = b.tf("ExpandDims", [item, b.constant(np.int32(0), dialect="tf")],
                                    ir.RankedTensorType.get([1] + list(it.shape), it.element_type))
+                    if (ttype.shape[0] == 1 and upd.type == ttype and index_value is not None
+                            and int(index_value.reshape(())) == 0):
+                        # a one-element list written at 0 (an RNN's last output): the write is the list
+                        u.result.replace_all_uses_with(upd)
+                        u.erase()
+                        nxt = upd
+                        break
+                    with u.location, ir.InsertionPoint(u):
                         index = b.tf("Reshape", [u.operands[1], b.constant(np.array([1], np.int32), dialect="tf")],
                                      ir.RankedTensorType.get([1], i32))
                         starts = b.tf("ConcatV2", [index, b.constant(np.zeros(rank - 1, np.int32), dialect="tf"),
