@@ -202,28 +202,32 @@ class DecomposeDynamicTensorLists(Pass):
         return new_w
 
     def _reserve(self, w, reserve, elem, written, bblock, ret):
-        """Fill([n] ++ Shape(state), 0) for a Reserve whose elements the loop writes from a
-        loop-carried value: the body returns the written value at position j, and the loop's
-        operand j has exactly the element type."""
+        """Fill([n, *element shape], 0); a dynamic element shape is taken at run time from a
+        loop-carried value the loop writes: the body returns the written value at position j, and
+        the loop's operand j has exactly the element type."""
         num = b.constant_value(reserve.operands[1])
-        if num is None or num.size != 1 or written is None:
+        if num is None or num.size != 1:
+            return None
+        n = int(num.reshape(()))
+        i32 = ir.IntegerType.get_signless(32)
+        ttype = ir.RankedTensorType.get([n] + list(elem.shape), elem.element_type)
+
+        def zero():
+            return b.constant(np.zeros((), b.np_dtype(elem.element_type)), dialect="tf")
+        if elem.has_static_shape:
+            return b.tf("Fill", [b.constant(np.array([n] + list(elem.shape), np.int32), dialect="tf"), zero()], ttype)
+        if written is None:
             return None
         written = _through_identity(written)
         j = next((i for i, v in enumerate(ret.operands) if _through_identity(v) == written
                   and i < len(w.operands) and w.operands[i].type == elem), None)
         if j is None:
             return None
-        n = int(num.reshape(()))
-        i32 = ir.IntegerType.get_signless(32)
-        ttype = ir.RankedTensorType.get([n] + list(elem.shape), elem.element_type)
-        zero = b.constant(np.zeros((), b.np_dtype(elem.element_type)), dialect="tf")
-        if elem.has_static_shape:
-            return b.tf("Fill", [b.constant(np.array([n] + list(elem.shape), np.int32), dialect="tf"), zero], ttype)
         shape = b.tf("Shape", [w.operands[j]], ir.RankedTensorType.get([elem.rank], i32))
         dims = b.tf("ConcatV2", [b.constant(np.array([n], np.int32), dialect="tf"), shape,
                                  b.constant(np.int32(0), dialect="tf")],
                     ir.RankedTensorType.get([elem.rank + 1], i32))
-        return b.tf("Fill", [dims, zero], ttype)
+        return b.tf("Fill", [dims, zero()], ttype)
 
     def _rewrite_body(self, arg: ir.Value, ttype) -> None:
         i32 = ir.IntegerType.get_signless(32)

@@ -111,3 +111,34 @@ func.func private @cond2(%arg0: tensor<i32>, %arg1: tensor<!tf_type.variant<tens
   %c = "tf.Less"(%arg0, %n) : (tensor<i32>, tensor<i32>) -> tensor<i1>
   func.return %c : tensor<i1>
 }
+
+// -----
+
+// A static element shape (fixed batch): the buffer is a constant-shaped Fill, no Shape op.
+// CHECK-LABEL: func.func @static_elements
+// CHECK-NOT: TensorList
+// CHECK-NOT: tf.Shape
+// CHECK: "tf.Fill"(%{{.*}}, %{{.*}}) : (tensor<3xi32>, tensor<f32>) -> tensor<3x1x4xf32>
+// CHECK-LABEL: func.func private @body3
+// CHECK: "tf.XlaDynamicUpdateSlice"(%arg1, %{{.*}}, %{{.*}}) : (tensor<3x1x4xf32>, tensor<1x1x4xf32>, tensor<3xi32>) -> tensor<3x1x4xf32>
+func.func @static_elements(%arg0: tensor<1x4xf32>) -> tensor<3x1x4xf32> {
+  %shape = "tf.Const"() {value = dense<[1, 4]> : tensor<2xi32>} : () -> tensor<2xi32>
+  %three = "tf.Const"() {value = dense<3> : tensor<i32>} : () -> tensor<i32>
+  %zero = "tf.Const"() {value = dense<0> : tensor<i32>} : () -> tensor<i32>
+  %out = "tf.TensorListReserve"(%shape, %three) : (tensor<2xi32>, tensor<i32>) -> tensor<!tf_type.variant<tensor<1x4xf32>>>
+  %w:3 = "tf.While"(%zero, %out, %arg0) {body = @body3, cond = @cond3, is_stateless = true, parallel_iterations = 1 : i64} : (tensor<i32>, tensor<!tf_type.variant<tensor<1x4xf32>>>, tensor<1x4xf32>) -> (tensor<i32>, tensor<!tf_type.variant<tensor<1x4xf32>>>, tensor<1x4xf32>)
+  %stack = "tf.TensorListStack"(%w#1, %shape) {num_elements = 3 : i64} : (tensor<!tf_type.variant<tensor<1x4xf32>>>, tensor<2xi32>) -> tensor<3x1x4xf32>
+  func.return %stack : tensor<3x1x4xf32>
+}
+func.func private @body3(%arg0: tensor<i32>, %arg1: tensor<!tf_type.variant<tensor<1x4xf32>>>, %arg2: tensor<1x4xf32>) -> (tensor<i32>, tensor<!tf_type.variant<tensor<1x4xf32>>>, tensor<1x4xf32>) {
+  %one = "tf.Const"() {value = dense<1> : tensor<i32>} : () -> tensor<i32>
+  %h = "tf.AddV2"(%arg2, %arg2) : (tensor<1x4xf32>, tensor<1x4xf32>) -> tensor<1x4xf32>
+  %set = "tf.TensorListSetItem"(%arg1, %arg0, %h) : (tensor<!tf_type.variant<tensor<1x4xf32>>>, tensor<i32>, tensor<1x4xf32>) -> tensor<!tf_type.variant<tensor<1x4xf32>>>
+  %i = "tf.AddV2"(%arg0, %one) : (tensor<i32>, tensor<i32>) -> tensor<i32>
+  func.return %i, %set, %h : tensor<i32>, tensor<!tf_type.variant<tensor<1x4xf32>>>, tensor<1x4xf32>
+}
+func.func private @cond3(%arg0: tensor<i32>, %arg1: tensor<!tf_type.variant<tensor<1x4xf32>>>, %arg2: tensor<1x4xf32>) -> tensor<i1> {
+  %n = "tf.Const"() {value = dense<3> : tensor<i32>} : () -> tensor<i32>
+  %c = "tf.Less"(%arg0, %n) : (tensor<i32>, tensor<i32>) -> tensor<i1>
+  func.return %c : tensor<i1>
+}
