@@ -122,6 +122,10 @@ class DecomposeDynamicTensorLists(Pass):
     description = ("TensorLists with a dynamic element shape carried by tf.While (dynamic-batch Keras RNNs) "
                    "-> tensors with GATHER / DYNAMIC_UPDATE_SLICE")
     static: bool = True  # lists with a static element shape too (else left to litert's lowering)
+    # litert-opt's tfl-lower-static-tensor-list options (that pass is this one with their defaults):
+    allow_tensorlist_pass_through: bool = True  # else a list that cannot be lowered is an error
+    default_to_single_batch: bool = False  # unknown element dims are 1 (no run-time shape)
+    enable_dynamic_update_slice: bool = True  # else a write is slice + concat
 
     def run(self, module: ir.Module) -> int:
         funcs = _func_by_name(module)
@@ -136,6 +140,13 @@ class DecomposeDynamicTensorLists(Pass):
                 if new_w is not None:
                     w = new_w
                     n += 1
+        if not self.allow_tensorlist_pass_through:
+            left = next((op for op in walk_ops(module) if op.name.startswith("tf.TensorList")), None)
+            if left is not None:
+                from tflx.errors import TflxError
+                raise TflxError(f"cannot lower '{left.name}' (only lists carried by a tf.While and used by "
+                                "FromTensor/Reserve, GetItem, SetItem, Stack are); allow-tensorlist-pass-through "
+                                "leaves it", pass_name=self.name, op=left.name, location=str(left.location))
         return n
 
     def _rewrite_list(self, w, k: int, body, cond):
@@ -214,8 +225,10 @@ class DecomposeDynamicTensorLists(Pass):
 
         def zero():
             return b.constant(np.zeros((), b.np_dtype(elem.element_type)), dialect="tf")
-        if elem.has_static_shape:
-            return b.tf("Fill", [b.constant(np.array([n] + list(elem.shape), np.int32), dialect="tf"), zero()], ttype)
+        if elem.has_static_shape or self.default_to_single_batch:
+            # (single batch: the type keeps its unknown dims, so the loop's and its users' types stay)
+            dims = [1 if d == ir.ShapedType.get_dynamic_size() else d for d in elem.shape]
+            return b.tf("Fill", [b.constant(np.array([n] + dims, np.int32), dialect="tf"), zero()], ttype)
         if written is None:
             return None
         written = _through_identity(written)
@@ -229,8 +242,29 @@ class DecomposeDynamicTensorLists(Pass):
                     ir.RankedTensorType.get([elem.rank + 1], i32))
         return b.tf("Fill", [dims, zero()], ttype)
 
-    def _rewrite_body(self, arg: ir.Value, ttype) -> None:
+    def _write(self, buf: ir.Value, upd: ir.Value, i: ir.Value, ttype) -> ir.Value:
+        """buf with upd ([1, *element]) at index i: DYNAMIC_UPDATE_SLICE, or slice + concat."""
         i32 = ir.IntegerType.get_signless(32)
+        rank = len(ttype.shape)
+
+        def vec(*parts):
+            n = sum(ir.RankedTensorType(p.type).shape[0] for p in parts)
+            return b.tf("ConcatV2", [*parts, b.constant(np.int32(0), dialect="tf")], ir.RankedTensorType.get([n], i32))
+
+        def const(values):
+            return b.constant(np.array(values, np.int32), dialect="tf")
+
+        index = b.tf("Reshape", [i, const([1])], ir.RankedTensorType.get([1], i32))
+        if self.enable_dynamic_update_slice:
+            return b.tf("XlaDynamicUpdateSlice", [buf, upd, vec(index, const([0] * (rank - 1)))], ttype)
+        dyn = ir.ShapedType.get_dynamic_size()
+        part = ir.RankedTensorType.get([dyn] + list(ttype.shape[1:]), ttype.element_type)
+        before = b.tf("Slice", [buf, const([0] * rank), vec(index, const([-1] * (rank - 1)))], part)
+        after_start = b.tf("AddV2", [index, const([1])], ir.RankedTensorType.get([1], i32))
+        after = b.tf("Slice", [buf, vec(after_start, const([0] * (rank - 1))), const([-1] * rank)], part)
+        return b.tf("ConcatV2", [before, upd, after, b.constant(np.int32(0), dialect="tf")], ttype)
+
+    def _rewrite_body(self, arg: ir.Value, ttype) -> None:
         cur = arg
         while True:
             nxt = None
@@ -248,7 +282,6 @@ class DecomposeDynamicTensorLists(Pass):
                     break
                 elif u.name == "tf.TensorListSetItem":
                     item = u.operands[2]
-                    rank = len(ttype.shape)
                     index_value = b.constant_value(u.operands[1])
                     with u.location, ir.InsertionPoint(u):
                         it = ir.RankedTensorType(item.type)
@@ -262,12 +295,7 @@ class DecomposeDynamicTensorLists(Pass):
                         nxt = upd
                         break
                     with u.location, ir.InsertionPoint(u):
-                        index = b.tf("Reshape", [u.operands[1], b.constant(np.array([1], np.int32), dialect="tf")],
-                                     ir.RankedTensorType.get([1], i32))
-                        starts = b.tf("ConcatV2", [index, b.constant(np.zeros(rank - 1, np.int32), dialect="tf"),
-                                                   b.constant(np.int32(0), dialect="tf")],
-                                      ir.RankedTensorType.get([rank], i32))
-                        out = b.tf("XlaDynamicUpdateSlice", [cur, upd, starts], ttype)
+                        out = self._write(cur, upd, u.operands[1], ttype)
                     u.result.replace_all_uses_with(out)
                     u.erase()
                     nxt = out

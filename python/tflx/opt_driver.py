@@ -419,6 +419,7 @@ def _tflx_options(lf: Leaf) -> dict:
     out = {}
     for item in lf.options.split():
         key, eq, value = item.partition("=")
+        key = key.replace("-", "_")  # MLIR spells options with hyphens: enable-dynamic-update-slice
         if key not in fields:
             known = ", ".join(sorted(fields)) or "none"
             raise TflxError(f"pass '{lf.name}': no option '{key}' (options: {known})")

@@ -160,6 +160,7 @@ def with_options(p: Pass, options: dict[str, str]) -> Pass:
     fields = {f.name: f for f in dataclasses.fields(p)} if dataclasses.is_dataclass(p) else {}
     values = {}
     for key, text in options.items():
+        key = key.replace("-", "_")  # MLIR spells options with hyphens: enable-dynamic-update-slice
         if key not in fields:
             known = ", ".join(sorted(fields)) or "none"
             raise TflxError(f"no option '{key}' (options: {known})", pass_name=p.name)

@@ -86,3 +86,21 @@ def test_unsupported_op_in_a_loop_body_names_the_loop(tf):
     msg = e.value.one_line()
     assert "op 'tf.MatrixSquareRoot'" in msg and "\n" not in msg
     assert f"inside the body of the while loop at {__file__}:{line}" in msg
+
+
+def test_slice_concat_list_writes_match_tf(tf, tmp_path):
+    """tfl-lower-static-tensor-list's default (enable-dynamic-update-slice=false) writes a list
+    element with slice + concat; a dynamic-batch SimpleRNN (all steps returned) still matches TF."""
+    import tflx
+    from ai_edge_litert.interpreter import Interpreter
+    from tflx.passes.lower_static_tensor_list import LowerStaticTensorList
+    _rnn_model("simple_rnn").export(str(tmp_path / "m"), verbose=False)
+    r = tflx.convert(str(tmp_path / "m"), disable_passes=["decompose-dynamic-tensor-lists"],
+                     plugins=[LowerStaticTensorList(allow_tensorlist_pass_through=True)])
+    hist = r.op_histogram()
+    assert "DYNAMIC_UPDATE_SLICE" not in hist and hist["SLICE"] >= 2, hist
+    ref = tf.saved_model.load(str(tmp_path / "m")).signatures["serving_default"]
+    x = np.random.RandomState(2).randn(2, 5, 3).astype(np.float32)
+    want = next(iter(ref(seq=tf.constant(x)).values())).numpy()
+    got = next(iter(Interpreter(model_content=r.flatbuffer).get_signature_runner()(seq=x).values()))
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
