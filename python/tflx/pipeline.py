@@ -148,12 +148,13 @@ def _legalize_to_tfl(module, ctx, fuse, tf_module, weights, plan, result, passes
             out2, left2, err2 = legalize(shlo)
         except TflxError:
             out2 = err2 = None
-        if (out2 is None and err2 is None) or len(left2) >= len(left) and err is None:
+        retry_failed = out2 is None and err2 is None
+        if retry_failed or (err is None and len(left2) >= len(left)):  # no better than the direct route
             plan, result.routes, result.pass_counts, result.pass_rewrites = saved
             result.routes.fallbacks.append(note + " (no better: kept the direct route)")
             break
         result.routes.fallbacks.append(note)
-        plan, module, out, left, err = retry, shlo, out2, left2, err2
+        plan, out, left, err = retry, out2, left2, err2
         r = result.stages["stablehlo"]
         result.stages["stablehlo"] = st.StageResult("stablehlo", r.seconds, shlo, None, op_histogram(shlo))
         if dump_dir:
