@@ -56,15 +56,6 @@ def _users(v: ir.Value) -> list:
     return [u.owner for u in v.uses]
 
 
-def _func_by_name(module: ir.Module) -> dict:
-    out = {}
-    for op in module.body.operations:
-        op = op.operation
-        if op.name == "func.func":
-            out[ir.StringAttr(op.attributes["sym_name"]).value] = op
-    return out
-
-
 def _symbol(op, name: str) -> str:
     return ir.FlatSymbolRefAttr(op.attributes[name]).value
 
@@ -128,7 +119,7 @@ class DecomposeDynamicTensorLists(Pass):
     enable_dynamic_update_slice: bool = True  # else a write is slice + concat
 
     def run(self, module: ir.Module) -> int:
-        funcs = _func_by_name(module)
+        funcs = b.functions(module)
         callers = _callers(module)
         n = 0
         for w in [op for op in walk_ops(module) if op.name == "tf.While"]:

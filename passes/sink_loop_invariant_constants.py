@@ -32,8 +32,7 @@ class SinkLoopInvariantConstants(Pass):
     description = "Constants a tf.While passes through unchanged -> constants inside its body and condition"
 
     def run(self, module: ir.Module) -> int:
-        funcs = {ir.StringAttr(op.operation.attributes["sym_name"]).value: op.operation
-                 for op in module.body.operations if op.operation.name == "func.func"}
+        funcs = b.functions(module)
         n = 0
         for w in [op for op in walk_ops(module) if op.name == "tf.While"]:
             body = funcs.get(ir.FlatSymbolRefAttr(w.attributes["body"]).value)

@@ -64,6 +64,12 @@ def attr_array(op: ir.Operation, name: str) -> np.ndarray:
     return np.array(ir.DenseElementsAttr(op.attributes[name]))
 
 
+def functions(module: ir.Module) -> dict:
+    """The module's func.func ops by symbol name (loop bodies and branches are found this way)."""
+    return {ir.StringAttr(op.operation.attributes["sym_name"]).value: op.operation
+            for op in module.body.operations if op.operation.name == "func.func"}
+
+
 def defining_op(value: ir.Value, *names: str) -> ir.Operation | None:
     """The op that produced `value` (None for a block argument); with `names`, only if it is
     one of those ops."""
