@@ -33,7 +33,6 @@ from tflx.mlir import ir, walk_ops
 from tflx.plugin import Pass, register_pass
 
 _ELEMENT = re.compile(r"^tensor<!tf_type\.variant<(tensor<[^>]*>)>>$")
-_LIST_OPS = ("tf.TensorListGetItem", "tf.TensorListSetItem", "tf.Identity")
 
 
 def element_type(t: ir.Type) -> ir.RankedTensorType | None:
@@ -81,7 +80,6 @@ def _body_list_uses_ok(arg: ir.Value, ret, k: int) -> ir.Value | None:
     ValueError when the list is used otherwise."""
     written = None
     cur = arg
-    seen_set = False
     while True:
         users = _users(cur)
         nxt = None
@@ -90,9 +88,9 @@ def _body_list_uses_ok(arg: ir.Value, ret, k: int) -> ir.Value | None:
                 continue
             if u.name in ("tf.TensorListSetItem", "tf.Identity") and u.operands[0] == cur and nxt is None:
                 if u.name == "tf.TensorListSetItem":
-                    if seen_set:
+                    if written is not None:
                         raise ValueError("two writes per iteration")
-                    seen_set, written = True, u.operands[2]
+                    written = u.operands[2]
                 nxt = u.result
                 continue
             if u.name == "func.return" and list(u.operands).index(cur) == k:

@@ -169,14 +169,13 @@ def hide_direct_ops(module: ir.Module, plan: RoutePlan, record: RouteRecord | No
         name = op.name
         if not name.startswith("tf.") or name.startswith(HIDDEN_PREFIX) or name in NEVER_HIDDEN:
             continue
-        t = op_type(name)
-        route, why = plan.decide(t, instance_key(op))
+        t, key = op_type(name), instance_key(op)
+        route, why = plan.decide(t, key)
         if route == DIRECT and len(op.regions):
             route, why = STABLEHLO, "has regions (cannot be hidden from tf-stablehlo)"
         if record is not None:
             record.add(t, route, why)
-        if record is not None:
-            (record.direct_keys if route == DIRECT else record.stablehlo_keys).add(instance_key(op))
+            (record.direct_keys if route == DIRECT else record.stablehlo_keys).add(key)
         if route == DIRECT:
             _rename(op, HIDDEN_PREFIX + t)
             n += 1

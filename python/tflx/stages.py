@@ -296,38 +296,35 @@ def unsupported_ops(module: ir.Module):
 
 
 def _loop_functions(module: ir.Module) -> dict:
-    """function name -> (loop op name, 'body'|'cond', loop location) for the functions a
-    tf.While names or an outlined tfl.while's regions call."""
+    """function name -> ('body'|'cond', loop location) for the functions a tf.While names or an
+    outlined tfl.while's regions call."""
     out = {}
     for op in walk_ops(module):
         if op.name == "tf.While":
             for part in ("body", "cond"):
                 if part in op.attributes:
-                    out[ir.FlatSymbolRefAttr(op.attributes[part]).value] = (op.name, part, str(op.location))
+                    out[ir.FlatSymbolRefAttr(op.attributes[part]).value] = (part, str(op.location))
         elif op.name == "tfl.while":
             for part, region in zip(("cond", "body"), op.regions):
                 for block in region.blocks:
                     for inner in block.operations:
                         if inner.operation.name == "func.call":
                             callee = ir.FlatSymbolRefAttr(inner.operation.attributes["callee"]).value
-                            out[callee] = (op.name, part, str(op.location))
+                            out[callee] = (part, str(op.location))
     return out
 
 
 def _enclosing_loop(module: ir.Module, name: str, loc: str) -> str:
     """' inside the body of the while loop at FILE:LINE' when the op (name, location) sits in a
     loop's body or condition (nested loops: the innermost)."""
+    from .builder import functions
     loops = _loop_functions(module)
-    for f in module.body.operations:
-        f = f.operation
-        if f.name != "func.func":
-            continue
-        fname = ir.StringAttr(f.attributes["sym_name"]).value
+    for fname, f in functions(module).items():
         if fname not in loops:
             continue
         for op in walk_ops(f):
             if op.name == name and str(op.location) == loc:
-                _, part, loop_loc = loops[fname]
+                part, loop_loc = loops[fname]
                 where = user_source_line(loop_loc) or node_name(loop_loc)
                 return f" inside the {part} of the while loop" + (f" at {where}" if where else "")
     return ""
