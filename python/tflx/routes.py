@@ -30,6 +30,9 @@ AUTO, DIRECT, STABLEHLO = "auto", "direct", "stablehlo"
 MODES = (AUTO, DIRECT, STABLEHLO)
 ROUTES = (DIRECT, STABLEHLO)
 HIDDEN_PREFIX = "tf.TflxDirect."
+# TFL ops already in a tf-stage module (emitted by a raise pass or a plugin): TF's parser, which
+# runs tf-stablehlo, does not know the tfl dialect, so they cross the stage as `tf.TflxTfl.<op>`.
+HIDDEN_TFL_PREFIX = "tf.TflxTfl."
 NEVER_HIDDEN = frozenset({"tf.Const"})
 # TF ops the flatbuffer exporter writes as builtins itself (tf.If -> IF with branch subgraphs,
 # as in the stock converter): not leftovers.
@@ -167,7 +170,10 @@ def hide_direct_ops(module: ir.Module, plan: RoutePlan, record: RouteRecord | No
     n = 0
     for op in walk_ops(module):
         name = op.name
-        if not name.startswith("tf.") or name.startswith(HIDDEN_PREFIX) or name in NEVER_HIDDEN:
+        if name.startswith("tfl.") and not len(op.regions):
+            _rename(op, HIDDEN_TFL_PREFIX + name[len("tfl."):])
+            continue
+        if not name.startswith("tf.") or name.startswith((HIDDEN_PREFIX, HIDDEN_TFL_PREFIX)) or name in NEVER_HIDDEN:
             continue
         t, key = op_type(name), instance_key(op)
         route, why = plan.decide(t, key)
@@ -183,10 +189,15 @@ def hide_direct_ops(module: ir.Module, plan: RoutePlan, record: RouteRecord | No
 
 
 def restore_direct_ops(module: ir.Module) -> int:
-    found = [op for op in walk_ops(module) if op.name.startswith(HIDDEN_PREFIX)]
-    for op in found:
-        _rename(op, "tf." + op_type(op.name))
-    return len(found)
+    """Undo hide_direct_ops; returns how many TF ops it restored."""
+    n = 0
+    for op in [op for op in walk_ops(module) if op.name.startswith((HIDDEN_PREFIX, HIDDEN_TFL_PREFIX))]:
+        if op.name.startswith(HIDDEN_TFL_PREFIX):
+            _rename(op, "tfl." + op.name[len(HIDDEN_TFL_PREFIX):])
+        else:
+            _rename(op, "tf." + op_type(op.name))
+            n += 1
+    return n
 
 
 def leftover_tf_ops(module: ir.Module) -> list:
