@@ -574,9 +574,12 @@ def _keras_model(name: str):
     return MODELS[name]()
 
 
-def convert_tflx(path: str, route: str | None = None, name: str | None = None) -> tuple[bytes, float, dict, dict]:
+def convert_tflx(path: str, route: str | None = None, name: str | None = None,
+                 disable_passes=()) -> tuple[bytes, float, dict, dict]:
     import tflx
     kwargs = {} if route is None else {"route": route}
+    if disable_passes:
+        kwargs["disable_passes"] = tuple(disable_passes)
     source = _keras_model(name) if name in FROM_KERAS else path
     t0 = time.perf_counter()
     result = tflx.convert(source, **kwargs)
@@ -630,8 +633,10 @@ def _ran(c: dict, key: str) -> bool:
 
 
 def bench_model(name: str, cache_dir: str, rebuild: bool, keep_dir: str | None,
-                route: str | None = None, latency: bool = True, rounds: int = 5) -> dict:
+                route: str | None = None, latency: bool = True, rounds: int = 5, disable_passes=()) -> dict:
     row = {"model": name, "route": route or "default"}
+    if disable_passes:
+        row["disabled_passes"] = list(disable_passes)
     try:
         path, export_s = export_saved_model(name, cache_dir, rebuild)
         row["saved_model"], row["export_s"] = path, round(export_s, 2)
@@ -651,7 +656,7 @@ def bench_model(name: str, cache_dir: str, rebuild: bool, keep_dir: str | None,
     # tflx
     t = row["tflx"] = {"ok": False}
     try:
-        data, secs, hist_api, timings = convert_tflx(path, route, name)
+        data, secs, hist_api, timings = convert_tflx(path, route, name, disable_passes)
         hist = dict(tflite_op_histogram(data))
         t.update(ok=True, size=len(data), seconds=round(secs, 3), ops=sum(hist.values()),
                  histogram=hist, stage_seconds={k: round(v, 3) for k, v in timings.items()})
@@ -896,7 +901,8 @@ def one_line_error_short(text: str, limit: int = 160) -> str:
 # ---------------------------------------------------------------------------------------------
 
 def _bench_kwargs(args) -> dict:
-    return dict(route=args.route, latency=not args.no_latency, rounds=args.rounds)
+    return dict(route=args.route, latency=not args.no_latency, rounds=args.rounds,
+                disable_passes=tuple(args.disable_pass))
 
 
 def _child(name: str, args) -> int:
@@ -918,6 +924,9 @@ def main(argv=None) -> int:
                    help="run each model in its own subprocess (survives native crashes, frees all memory)")
     p.add_argument("--route", choices=ROUTES,
                    help="pass tflx.convert(dir, route=ROUTE); default: do not pass a route")
+    p.add_argument("--disable-pass", action="append", default=[], metavar="NAME",
+                   help="pass tflx.convert(dir, disable_passes=[NAME, ...]) (repeatable): measure a "
+                        "built-in pass against its absence, e.g. --disable-pass raise-keras-lstm")
     p.add_argument("--no-latency", action="store_true", help="skip the latency measurement")
     p.add_argument("--rounds", type=int, default=5,
                    help="interleaved timing rounds per .tflite; the median is reported (default: 5, min 3)")
@@ -986,6 +995,8 @@ def _run_isolated(name: str, args) -> dict:
         cmd += ["--route", args.route]
     if args.no_latency:
         cmd.append("--no-latency")
+    for name_ in args.disable_pass:
+        cmd += ["--disable-pass", name_]
     proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     for line in reversed(proc.stdout.splitlines()):
         if line.startswith("PARITY_ROW "):

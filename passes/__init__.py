@@ -3,6 +3,7 @@
 Importing this package registers every built-in pass (see `tflx-opt --list-passes`).
 """
 from . import fold_identity_reshape, legalize_shape_to_stablehlo, raise_avg_pool, raise_mean, raise_softmax  # noqa: F401
+from . import fresh_stateful_operands  # noqa: F401
 from . import decompose_cholesky, decompose_dynamic_tensor_lists, decompose_matrix_determinant, decompose_matrix_inverse  # noqa: F401,E501
 from . import legalize_topk_to_tfl, outline_while_regions, route_tf_ops, sink_loop_invariant_constants  # noqa: F401
 from . import lower_static_tensor_list, raise_keras_lstm, strided_slice_new_axis_to_expand_dims  # noqa: F401
@@ -11,4 +12,4 @@ from . import lower_static_tensor_list, raise_keras_lstm, strided_slice_new_axis
 # restore-routed-ops are not among them: the stablehlo stage routes ops itself, see tflx.routes.)
 DEFAULT_PASSES = ("sink-loop-invariant-constants", "decompose-dynamic-tensor-lists", "raise-keras-lstm", "strided-slice-new-axis-to-expand-dims", "fold-identity-reshape", "raise-sum-mul-to-mean", "raise-avg-pool", "raise-softmax",
                   "decompose-matrix-determinant", "decompose-matrix-inverse", "decompose-cholesky",
-                  "legalize-topk-to-tfl", "outline-tfl-while")
+                  "legalize-topk-to-tfl", "outline-tfl-while", "fresh-stateful-operands")

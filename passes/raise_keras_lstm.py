@@ -21,10 +21,10 @@ Exact: the same float32 math per step (max abs diff ~2e-7 on a 20-step, 32-unit 
 else the body computes (masking, other activations, peepholes, a used final cell state, dynamic
 time) leaves the loop as it was.
 
-The op's initial states are TFLite *variable* tensors: a constant there is overwritten by each
-run (the second `invoke` would start from the last state), and two equal state values merged by
-CSE alias each other. So h0 and c0 are always built at run time by two different FILL ops (of
-+0.0 and -0.0) from the input's batch size; with a static batch that is two FILLs.
+The initial states h0 = c0 = 0 are Fill([batch, units], 0) from the input's shape (a dynamic
+batch needs that). TFLite keeps them as variable tensors, which must be neither constants nor
+shared: `fresh-stateful-operands` (a default pass, just before export) sees to that after TF's
+constant folding and CSE have run.
 """
 from __future__ import annotations
 
@@ -76,6 +76,29 @@ def _pair(op: ir.Operation, first: str, second: str):
         if b.defining_op(p, first) is not None and (second == "*" or b.defining_op(q, second) is not None):
             return p, q
     raise _NoMatch(f"{op.name} of {first} and {second}")
+
+
+def _sum_terms(v: ir.Value) -> list:
+    """The leaves of a tree of AddV2 / BiasAdd. A Squeeze of a [1, n] term (Grappler's batch-1 form
+    BiasAdd(x @ K, Squeeze(h @ R))) counts as the term itself: same values, broadcast over batch 1."""
+    v = _skip_identity(v)
+    op = b.defining_op(v, "tf.AddV2", "tf.BiasAdd", "tf.Squeeze")
+    if op is None:
+        return [v]
+    if op.name == "tf.Squeeze":
+        _need(b.shape_of(op.operands[0])[:1] == [1] and len(b.shape_of(op.operands[0])) == 2, "batch-1 squeeze")
+        return [_skip_identity(op.operands[0])]
+    return [t for w in op.operands for t in _sum_terms(w)]
+
+
+def _is_zero(v: ir.Value) -> bool:
+    """A constant zero tensor or Fill(dims, 0): the loop's initial state as Keras makes it."""
+    v = _skip_identity(v)
+    a = b.constant_value(v)
+    if a is None:
+        fill = b.defining_op(v, "tf.Fill")
+        a = None if fill is None else b.constant_value(_skip_identity(fill.operands[1]))
+    return a is not None and not np.any(a)
 
 
 def _same(v: ir.Value, w: ir.Value) -> bool:
@@ -150,15 +173,15 @@ def _match_body(body) -> _Lstm:
     _need(split is not None and len(split.results) == 4, "gates from one 4-way Split")
     _need([_skip_identity(g) for g in gates] == list(split.results), "Keras gate order i, f, c, o")
     _need(_scalar(split.operands[0]) in (1, -1), "split on the units axis")
-    z = _skip_identity(split.operands[1])
-    bias_op = b.defining_op(z, "tf.BiasAdd", "tf.AddV2")
-    bias = None
-    if bias_op is not None and any(b.constant_value(_skip_identity(v)) is not None for v in bias_op.operands):
-        pre, bv = bias_op.operands if b.constant_value(_skip_identity(bias_op.operands[1])) is not None \
-            else bias_op.operands[::-1]
-        bias, z = _const(bv), _skip_identity(pre)
-    xk, hr = _pair(_def(z, "tf.AddV2"), "tf.MatMul", "tf.MatMul")
-    mm_x, mm_h = b.defining_op(xk), b.defining_op(hr)
+    # z: a sum (AddV2 / BiasAdd, any nesting) of MatMul(x_t, K), MatMul(h, R) and constant biases
+    mms, biases = [], []
+    for leaf in _sum_terms(split.operands[1]):
+        if b.constant_value(leaf) is not None:
+            biases.append(_const(leaf))
+        else:
+            mms.append(_def(leaf, "tf.MatMul"))
+    _need(len(mms) == 2, "two MatMuls")
+    mm_x, mm_h = mms
     if b.defining_op(_skip_identity(mm_x.operands[0]), "tf.GatherV2") is None:
         mm_x, mm_h = mm_h, mm_x
     for mm in (mm_x, mm_h):
@@ -176,13 +199,12 @@ def _match_body(body) -> _Lstm:
     kernel, recurrent = _const(mm_x.operands[1]), _const(mm_h.operands[1])
     units = recurrent.shape[0]
     _need(kernel.ndim == 2 and recurrent.shape == (units, 4 * units) and kernel.shape[1] == 4 * units, "weights")
-    if bias is None:
-        bias = np.zeros(4 * units, np.float32)
-    _need(bias.shape == (4 * units,), "bias")
+    _need(all(v.shape == (4 * units,) for v in biases), "bias")
+    bias = np.sum(biases, axis=0, dtype=np.float32) if biases else np.zeros(4 * units, np.float32)
     # nothing else computed in the body: every op feeds the matched dataflow, a counter or the return
     allowed = {"tf.Const", "tf.Identity", "func.return", "tf.AddV2", "tf.Mul", "tf.Sigmoid", "tf.Tanh", "tf.Split",
                "tf.BiasAdd", "tf.MatMul", "tf.GatherV2", "tf.ExpandDims", "tf.XlaDynamicUpdateSlice", "tf.ConcatV2",
-               "tf.Reshape"}
+               "tf.Reshape", "tf.Squeeze"}
     counts: dict = {}
     for op in block.operations:
         counts[op.name] = counts.get(op.name, 0) + 1
@@ -227,6 +249,18 @@ def _steps(cond, loop, lstm: _Lstm) -> int:
     _need(bounds, "bounded loop")
     _need(_scalar(loop.operands[lstm.kt]) == 0, "time starts at 0")
     return min(bounds)
+
+
+_PURE = {"tf.Const", "tf.Identity", "tf.Transpose", "tf.ReverseV2", "tf.Shape", "tf.StridedSlice", "tf.Pack",
+         "tf.ConcatV2", "tf.Fill"}
+
+
+def _erase_dead(block) -> None:
+    """Erase the side-effect-free ops of `block` nobody uses (the loop's inputs, once it is gone);
+    in reverse order, so a user goes before its producers."""
+    for op in reversed(list(block.operations)):
+        if op.name in _PURE and not any(len(list(r.uses)) for r in op.results):
+            op.erase()
 
 
 def _takes_element_0(op: ir.Operation) -> bool:
@@ -276,6 +310,7 @@ class RaiseKerasLstm(Pass):
         dims = b.shape_of(xs)
         _need(len(dims) == 3 and dims[0] is not None and dims[2] == lstm.kernel.shape[0], "[T, B, in] input")
         _need(_steps(cond, w, lstm) == dims[0], "runs T steps")
+        _need(_is_zero(w.operands[lstm.kh]) and _is_zero(w.operands[lstm.kc]), "zero initial state")
         for k, r in enumerate(w.results):  # read afterwards: only h, the outputs, pass-through values
             _need(not len(list(r.uses)) or k in (lstm.kh, lstm.kout) or k in lstm.passthrough,
                   "final cell state or a counter used")
@@ -325,21 +360,22 @@ class RaiseKerasLstm(Pass):
         w.results[lstm.kh].replace_all_uses_with(last)
         for k in lstm.passthrough:  # the input, weights: what went in
             w.results[k].replace_all_uses_with(w.operands[k])
+        block = w.parent.regions[0].blocks[0] if w.parent.name == "func.func" else None
         w.erase()
+        if block is not None:
+            _erase_dead(block)
 
     @staticmethod
     def _states(x: ir.Value, units: int, type_: ir.Type) -> tuple:
-        """h0, c0: Fill([batch of x, units], +0.0) and Fill(same dims, -0.0), computed per run
-        (never a constant) and distinct (CSE cannot merge them). -0.0 is exact as an initial
-        state: it enters only as f * c0 + i * g and R @ h0 + ..., both unchanged by a zero's sign."""
+        """h0, c0: Fill([batch of x, units], 0.0), one each."""
         i32 = lambda a: b.constant(np.array(a, np.int32), dialect="tf")  # noqa: E731
         shape = b.tf("Shape", [x], ir.RankedTensorType.get([3], ir.IntegerType.get_signless(32)))
         batch = b.tf("StridedSlice", [shape, i32([0]), i32([1]), i32([1])], b.tensor([1], "int32"),
                      begin_mask=b.i64_attr(0), end_mask=b.i64_attr(0), ellipsis_mask=b.i64_attr(0),
                      new_axis_mask=b.i64_attr(0), shrink_axis_mask=b.i64_attr(0))
         dims = b.tf("ConcatV2", [batch, i32([units]), i32(0)], b.tensor([2], "int32"))
-        return tuple(b.tf("Fill", [dims, b.constant(np.array(v, np.float32), dialect="tf")], type_)
-                     for v in (0.0, -0.0))
+        return tuple(b.tf("Fill", [dims, b.constant(np.array(0.0, np.float32), dialect="tf")], type_)
+                     for _ in range(2))
 
     @staticmethod
     def _replace_output(w, lstm: _Lstm, y: ir.Value, last: ir.Value) -> None:
@@ -348,10 +384,10 @@ class RaiseKerasLstm(Pass):
         res = w.results[lstm.kout]
         for use in list(res.uses):
             user = use.owner
-            if not lstm.last_only and user.name == "tf.Transpose" and _transpose_perm(user) == [1, 0, 2]:
-                user.result.replace_all_uses_with(y)
-            elif lstm.last_only and _takes_element_0(user):
-                user.result.replace_all_uses_with(last)
+            if (user.name == "tf.Transpose" and _transpose_perm(user) == [1, 0, 2] and not lstm.last_only) \
+                    or (lstm.last_only and _takes_element_0(user)):
+                user.result.replace_all_uses_with(last if lstm.last_only else y)
+                user.erase()
         if not len(list(res.uses)):
             return
         with w.location, ir.InsertionPoint(w):
