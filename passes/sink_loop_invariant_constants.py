@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from tflx import builder as b
-from tflx.mlir import ir, walk_ops
+from tflx.mlir import ir
 from tflx.plugin import Pass, register_pass
 
 
@@ -32,13 +32,8 @@ class SinkLoopInvariantConstants(Pass):
     description = "Constants a tf.While passes through unchanged -> constants inside its body and condition"
 
     def run(self, module: ir.Module) -> int:
-        funcs = b.functions(module)
         n = 0
-        for w in [op for op in walk_ops(module) if op.name == "tf.While"]:
-            body = funcs.get(ir.FlatSymbolRefAttr(w.attributes["body"]).value)
-            cond = funcs.get(ir.FlatSymbolRefAttr(w.attributes["cond"]).value)
-            if body is None or cond is None:
-                continue
+        for w, body, cond in b.while_loops(module):
             bblock = body.regions[0].blocks[0]
             ret = bblock.operations[len(bblock.operations) - 1]
             for k, operand in enumerate(w.operands):

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .mlir import ir
+from .mlir import ir, walk_ops
 
 _NP_TO_MLIR = {
     np.dtype("float32"): lambda: ir.F32Type.get(),
@@ -68,6 +68,18 @@ def functions(module: ir.Module) -> dict:
     """The module's func.func ops by symbol name (loop bodies and branches are found this way)."""
     return {ir.StringAttr(op.operation.attributes["sym_name"]).value: op.operation
             for op in module.body.operations if op.operation.name == "func.func"}
+
+
+def while_loops(module: ir.Module) -> list:
+    """(tf.While op, body func, cond func) for every loop in the module whose functions it defines."""
+    funcs = functions(module)
+    out = []
+    for w in [op for op in walk_ops(module) if op.name == "tf.While"]:
+        body = funcs.get(ir.FlatSymbolRefAttr(w.attributes["body"]).value)
+        cond = funcs.get(ir.FlatSymbolRefAttr(w.attributes["cond"]).value)
+        if body is not None and cond is not None:
+            out.append((w, body, cond))
+    return out
 
 
 def defining_op(value: ir.Value, *names: str) -> ir.Operation | None:

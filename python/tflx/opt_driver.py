@@ -570,7 +570,7 @@ class Runner:
             except ir.MLIRError as e:
                 raise PipelineFailure(diags_from_mlir_error(e), lf.name) from None
             except Exception as e:  # noqa: BLE001 - a plugin bug is reported, not propagated
-                raise PipelineFailure([Diag("error", f"raised {type(e).__name__}: {e} ({cls.source()})")],
+                raise PipelineFailure([Diag("error", f"raised {type(e).__name__}: {e} ({cls.raise_site(e)})")],
                                       lf.name) from None
             try:
                 module.operation.verify()

@@ -96,7 +96,7 @@ def _run_pass(p: Pass, stage: str, module: ir.Module) -> int:
             raise
         except Exception as e:  # noqa: BLE001 - a plugin bug is reported, not propagated
             raise TflxError(f"raised {type(e).__name__}: {e}", stage=stage, pass_name=p.name,
-                            location=p.source()) from None
+                            location=p.raise_site(e)) from None
     verify(module, stage=stage, pass_name=p.name, location=f"pass defined at {p.source()}")
     return n
 

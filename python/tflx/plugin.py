@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
+import traceback
 from typing import Callable, ClassVar
 
 from litert_converter._mlir import rewrite as _rw
@@ -44,6 +45,16 @@ class Pass:
             return f"{inspect.getsourcefile(cls)}:{inspect.getsourcelines(cls)[1]}"
         except (OSError, TypeError):
             return cls.__module__
+
+    @classmethod
+    def raise_site(cls, e: BaseException) -> str:
+        """file:line of the line in this pass's file where `e` was raised (else the class)."""
+        try:
+            path = inspect.getsourcefile(cls)
+        except (OSError, TypeError):
+            return cls.source()
+        frames = [f for f in traceback.extract_tb(e.__traceback__) if f.filename == path]
+        return f"{path}:{frames[-1].lineno}" if frames else cls.source()
 
 
 def rewrite(op_name: str, benefit: int = 1):

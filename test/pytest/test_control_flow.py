@@ -50,27 +50,43 @@ def _rnn_model(kind, batch_size=None):
     return keras.Model(inp, L.Dense(2)(x))
 
 
-@pytest.mark.parametrize("kind,batch_size,batches", [
-    ("gru", None, (1, 3)), ("bilstm", None, (1, 2)), ("simple_rnn", None, (1, 3)), ("lstm2", 1, (1,)),
+@pytest.mark.parametrize("kind,batch_size,batches,fused", [
+    ("gru", None, (1, 3), False), ("bilstm", None, (1, 2), True), ("bilstm", None, (1, 2), False),
+    ("simple_rnn", None, (1, 3), False), ("lstm2", 1, (1,), True), ("lstm2", 1, (1,), False),
 ])
-def test_keras_rnn_converts_to_builtins(tf, tmp_path, kind, batch_size, batches):
-    """Keras 3 RNNs: dynamic batch (no converter handled these: the TensorList element shape is
-    not static) and fixed batch, as `model.export` writes them; WHILE loops of builtins."""
+def test_keras_rnn_converts_to_builtins(tf, tmp_path, kind, batch_size, batches, fused):
+    """Keras 3 RNNs: dynamic batch as `model.export` writes them (no converter handled these: the
+    TensorList element shape is not static) and fixed batch. LSTMs become
+    UNIDIRECTIONAL_SEQUENCE_LSTM (raise-keras-lstm), other cells (or with that pass disabled)
+    WHILE loops of builtins. Each runner is invoked twice: a fused LSTM's states are variable
+    tensors, which must not carry the first run's final state into the second."""
     import tflx
     from ai_edge_litert.interpreter import Interpreter
+    from tflx.passes.raise_keras_lstm import RaiseKerasLstm
     model = _rnn_model(kind, batch_size)
-    model.export(str(tmp_path / "m"), verbose=False)
-    r = tflx.convert(str(tmp_path / "m"))
+    if batch_size:  # a fixed batch: the Keras model itself (model.export writes a None batch)
+        r = tflx.convert(model, disable_passes=() if fused else ["raise-keras-lstm"])
+        ref = model
+    else:  # a dynamic batch is fused only on request (faster at batch 1 only)
+        model.export(str(tmp_path / "m"), verbose=False)
+        r = tflx.convert(str(tmp_path / "m"), disable_passes=["raise-keras-lstm"],
+                         plugins=[RaiseKerasLstm(dynamic_batch=True)] if fused else ())
+        sig = tf.saved_model.load(str(tmp_path / "m")).signatures["serving_default"]
+        ref = lambda x: next(iter(sig(seq=tf.constant(x)).values()))  # noqa: E731
     hist = r.op_histogram()
-    assert hist["WHILE"] >= 1 and not any(k.startswith(("CUSTOM", "STABLEHLO_")) for k in hist), hist
-    assert r.pass_counts.get("decompose-dynamic-tensor-lists", 0) >= 1
-    ref = tf.saved_model.load(str(tmp_path / "m")).signatures["serving_default"]
+    assert not any(k.startswith(("CUSTOM", "STABLEHLO_")) for k in hist), hist
+    if fused:
+        assert hist["UNIDIRECTIONAL_SEQUENCE_LSTM"] == 2 and "WHILE" not in hist, hist
+    else:
+        assert hist["WHILE"] >= 1 and "UNIDIRECTIONAL_SEQUENCE_LSTM" not in hist, hist
     for n in batches:
-        x = np.random.RandomState(n).randn(n, 5, 3).astype(np.float32)
-        want = next(iter(ref(seq=tf.constant(x)).values())).numpy()
-        got = next(iter(Interpreter(model_content=r.flatbuffer).get_signature_runner()(seq=x).values()))
-        assert got.shape == want.shape
-        assert np.abs(got - want).max() <= 1e-4 * np.abs(want).max(), (kind, n)
+        runner = Interpreter(model_content=r.flatbuffer).get_signature_runner()
+        for seed in (n, n + 10):
+            x = np.random.RandomState(seed).randn(n, 5, 3).astype(np.float32)
+            want = np.asarray(ref(x))
+            got = next(iter(runner(seq=x).values()))
+            assert got.shape == want.shape
+            assert np.abs(got - want).max() <= 1e-4 * np.abs(want).max(), (kind, n, seed)
 
 
 def test_unsupported_op_in_a_loop_body_names_the_loop(tf):

@@ -196,3 +196,34 @@ def test_pass_option_from_the_command_line(det_saved_model, tmp_path):
     r = tflx_cli("convert", det_saved_model, "-o", str(tmp_path / "x.tflite"),
                  "--pass-option", "decompose-matrix-determinant:nope=1")
     assert r.returncode == 1 and "no option 'nope'" in r.stderr
+
+
+RUN_RAISES = '''
+from dataclasses import dataclass
+from tflx.plugin import Pass, register_pass
+
+@register_pass
+@dataclass(frozen=True)
+class RunRaises(Pass):
+    name = "run-raises"
+    stage = "tf"
+
+    def run(self, module):
+        helper = {}
+        return helper["missing"]
+'''
+
+
+def test_plain_pass_that_raises_names_the_line(tf, tmp_path):
+    """A Pass.run that raises: the error names the line that raised, not only the class."""
+    import tflx
+    plugin = _write(tmp_path, "run_raises.py", RUN_RAISES)
+
+    @tf.function(input_signature=[tf.TensorSpec([2], tf.float32, name="x")])
+    def f(x):
+        return x + 1.0
+
+    with pytest.raises(tflx.TflxError) as e:
+        tflx.convert(f, plugins=[plugin])
+    msg = e.value.one_line()
+    assert "pass 'run-raises'" in msg and "KeyError" in msg and f"{plugin}:13" in msg, msg

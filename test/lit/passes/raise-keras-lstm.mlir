@@ -3,7 +3,7 @@
 // A Keras 3 LSTM loop (3 steps, 1 unit; as sink-loop-invariant-constants and
 // decompose-dynamic-tensor-lists leave it) becomes one tfl.unidirectional_sequence_lstm on the
 // batch-major input: per-gate weights transposed to [units, in] in Keras' order i, f, c, o, the
-// states run-time FILLs of 0 (one each), the Transpose back to batch-major gone.
+// states two distinct run-time FILLs (+0.0, -0.0), the Transpose back to batch-major gone.
 // CHECK-LABEL: func.func @lstm
 // CHECK-NOT: tf.While
 // CHECK-DAG: %[[WI:.*]] = "tf.Const"() <{value = dense<1.000000e-01> : tensor<1x2xf32>}>
