@@ -6,7 +6,7 @@ from . import fold_identity_reshape, legalize_shape_to_stablehlo, raise_avg_pool
 from . import fresh_stateful_operands  # noqa: F401
 from . import decompose_cholesky, decompose_dynamic_tensor_lists, decompose_matrix_determinant, decompose_matrix_inverse  # noqa: F401,E501
 from . import legalize_topk_to_tfl, outline_while_regions, route_tf_ops, sink_loop_invariant_constants  # noqa: F401
-from . import lower_static_tensor_list, raise_keras_lstm, strided_slice_new_axis_to_expand_dims  # noqa: F401
+from . import lower_static_tensor_list, raise_keras_lstm, select_tf_ops, strided_slice_new_axis_to_expand_dims  # noqa: F401
 
 # Passes the pipeline runs by default, in this order, at their stage. (route-tf-ops and
 # restore-routed-ops are not among them: the stablehlo stage routes ops itself, see tflx.routes.)

@@ -24,26 +24,40 @@ def _plugin_passes(plugins) -> list:
     return loader.passes_from(specs) + out
 
 
-def _passes(builtin_passes, disable_passes, plugins) -> list:
-    """The built-in passes (unless switched off) followed by the plugins' passes."""
+def _passes(builtin_passes, disable_passes, plugins, select_tf_ops=False, allow_custom_ops=False,
+            select_user_tf_ops=()) -> list:
+    """The built-in passes (unless switched off), the plugins' passes, and last (when asked) the
+    Flex / custom-op fallback for what is left."""
     from . import pipeline
-    return (pipeline.default_passes(disable_passes) if builtin_passes else []) + _plugin_passes(plugins)
+    passes = (pipeline.default_passes(disable_passes) if builtin_passes else []) + _plugin_passes(plugins)
+    if select_tf_ops or allow_custom_ops or select_user_tf_ops:
+        from .passes.select_tf_ops import SelectTfOps
+        passes.append(SelectTfOps(select_tf_ops=bool(select_tf_ops or select_user_tf_ops),
+                                  allow_custom_ops=bool(allow_custom_ops),
+                                  user_ops=tuple(select_user_tf_ops)))
+    return passes
 
 
 def convert(model, *, signatures=None, plugins=(), dump_dir=None, stop_after=None,
             builtin_passes=True, disable_passes=(), fuse_dynamic_broadcast=True, route="auto",
-            route_ops=None) -> ConversionResult:
+            route_ops=None, select_tf_ops=False, allow_custom_ops=False,
+            select_user_tf_ops=()) -> ConversionResult:
     """Convert `model` (SavedModel dir, .keras path, keras.Model, tf.function/ConcreteFunction)
     to TFLite; returns every stage's IR, timings and the flatbuffer.
 
     route: how TF ops reach TFL -- "auto" (per op: direct TF->TFL legalization as the stock
     converter, StableHLO where that yields builtins and direct does not), "direct" or
-    "stablehlo"; route_ops overrides single op types, e.g. {"Erf": "stablehlo"}."""
+    "stablehlo"; route_ops overrides single op types, e.g. {"Erf": "stablehlo"}.
+
+    select_tf_ops: TF ops no route turns into builtins and that TF's Flex allow-list admits (or
+    named in select_user_tf_ops) become Flex ops, as the stock converter's SELECT_TF_OPS (the app
+    then needs the Flex delegate); allow_custom_ops: the others become plain custom ops (you
+    supply their kernels)."""
     from . import importer, pipeline
     from .routes import RoutePlan
 
     plan = RoutePlan.of(route, route_ops)
-    passes = _passes(builtin_passes, disable_passes, plugins)
+    passes = _passes(builtin_passes, disable_passes, plugins, select_tf_ops, allow_custom_ops, select_user_tf_ops)
     sigs = importer.load(model, list(signatures) if signatures else None)
     result = pipeline.run(signatures=sigs, passes=passes, stop_after=stop_after, dump_dir=dump_dir,
                           fuse_dynamic_broadcast=fuse_dynamic_broadcast, route_plan=plan)
@@ -69,7 +83,8 @@ def convert_jax(fn, *input_specs, signature="serving_default", input_names=None,
 
 
 def resume(path, *, stage=None, plugins=(), dump_dir=None, stop_after=None, builtin_passes=True,
-           disable_passes=(), route="auto", route_ops=None) -> ConversionResult:
+           disable_passes=(), route="auto", route_ops=None, select_tf_ops=False, allow_custom_ops=False,
+           select_user_tf_ops=()) -> ConversionResult:
     """Continue a conversion from a stage dump (possibly hand-edited)."""
     from . import pipeline
     from .mlir import new_context
@@ -78,7 +93,7 @@ def resume(path, *, stage=None, plugins=(), dump_dir=None, stop_after=None, buil
     plan = RoutePlan.of(route, route_ops)
     ctx = new_context()
     loaded = pipeline.read_stage_file(path, stage, ctx)
-    passes = _passes(builtin_passes, disable_passes, plugins)
+    passes = _passes(builtin_passes, disable_passes, plugins, select_tf_ops, allow_custom_ops, select_user_tf_ops)
     return pipeline.run(resume=loaded, ctx=ctx, passes=passes, stop_after=stop_after, dump_dir=dump_dir,
                         route_plan=plan)
 

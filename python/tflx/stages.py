@@ -338,10 +338,14 @@ def export_flatbuffer(module: ir.Module, ctx: ir.Context) -> bytes:
         name, loc = bad[0]
         names = sorted({n for n, _ in bad})
         more = f" (and {len(bad) - 1} more: {', '.join(names)})" if len(bad) > 1 else ""
-        flex = " (stock TFLite would need the Flex runtime or a custom op)" if name.startswith("tf.") else ""
         loop = _enclosing_loop(module, name, loc)
-        err = TflxError(f"no TFLite builtin for this op{loop}{flex}{more}. "
-                        "Write a plugin pass for it, or declare a custom op",
+        hint = ""
+        if any(n.startswith("tf.") for n in names):
+            from .passes.select_tf_ops import flag_hint
+            hint = flag_hint(module, names)
+            hint = f"; {hint}" if hint else ""
+        err = TflxError(f"no TFLite builtin for this op{loop}{more}. "
+                        f"Write a plugin pass for it, or declare a custom op{hint}",
                         stage="flatbuffer", op=name, location=user_source_line(loc))
         err.node = node_name(loc)
         raise err

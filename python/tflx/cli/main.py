@@ -50,8 +50,10 @@ def _convert(args) -> int:
         raise TflxError("no MODEL given (a SavedModel directory or a .keras file)")
     from tflx.routes import RoutePlan
     plan = RoutePlan.of(args.route, _route_ops(args.route_op))
+    user_ops = [o.strip() for spec in args.select_user_tf_ops for o in spec.split(",") if o.strip()]
     passes = _with_pass_options(
-        (pipeline.default_passes(args.disable_pass) if not args.no_builtin_passes else []) + plugins,
+        tflx._passes(not args.no_builtin_passes, args.disable_pass, plugins, args.select_tf_ops,
+                     args.allow_custom_ops, user_ops),
         args.pass_option)
     if args.resume_from:
         from tflx.mlir import new_context
@@ -136,6 +138,10 @@ def _summary(result, output, seconds):
         fired = ", ".join(f"{k}: {v}" for k, v in result.pass_counts.items() if v)
         if fired:
             print(f"  rewrites: {fired}", file=out)
+    if "tfl-opt" in result.stages and result.pass_counts.get("select-tf-ops"):
+        from tflx.passes.select_tf_ops import describe_select_ops
+        for line in describe_select_ops(result.stages["tfl-opt"].module):
+            print(f"  {line}", file=out)
 
 
 def _passes(args) -> int:
@@ -187,6 +193,13 @@ def build_parser() -> argparse.ArgumentParser:
                    help="route one TF op type, e.g. --route-op Erf=stablehlo (repeatable)")
     c.add_argument("--no-dynamic-broadcast-fusion", action="store_true",
                    help="keep dynamic broadcasts explicit instead of relying on TFLite's implicit broadcasting")
+    c.add_argument("--select-tf-ops", action="store_true",
+                   help="ops no route turns into builtins and TF's Flex allow-list admits become Flex ops "
+                        "(as stock's SELECT_TF_OPS; the app then needs the Flex delegate)")
+    c.add_argument("--select-user-tf-ops", action="append", default=[], metavar="OP,...",
+                   help="treat these TF op types as Flex-able too (stock's select_user_tf_ops)")
+    c.add_argument("--allow-custom-ops", action="store_true",
+                   help="ops neither builtin nor Flex-able become plain custom ops (you supply the kernels)")
     c.add_argument("-q", "--quiet", action="store_true")
     c.set_defaults(fn=_convert)
     ps = sub.add_parser("passes", help="list the registered passes")
