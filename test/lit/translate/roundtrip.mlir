@@ -9,7 +9,7 @@
 // CHECK-SAME: tfl.schema_version = 3 : i32
 // CHECK: func.func @main(%arg0: tensor<1x4xf32>) -> tensor<1x4xf32>
 // CHECK-SAME: tf.entry_function = {inputs = "arg0", outputs = "tfl.tanh"}
-// CHECK-NEXT: %[[C:.*]] = {{.*}}constant{{.*}} dense<{{\[\[}}1.000000e+00, 2.000000e+00, 3.000000e+00, 4.000000e+00]]> : tensor<1x4xf32>
+// CHECK-NEXT: %[[C:.*]] = "tfl.pseudo_const"() <{value = dense<{{\[\[}}1.000000e+00, 2.000000e+00, 3.000000e+00, 4.000000e+00]]> : tensor<1x4xf32>}>
 // CHECK-NEXT: %[[A:.*]] = tfl.add %arg0, %[[C]] {fused_activation_function = "RELU6"} : tensor<1x4xf32>
 // CHECK-NEXT: %[[T:.*]] = "tfl.tanh"(%[[A]]) : (tensor<1x4xf32>) -> tensor<1x4xf32>
 // CHECK-NEXT: return %[[T]] : tensor<1x4xf32>
