@@ -132,7 +132,7 @@ def _missing_error(missing, libs, what) -> TflxError:
                      f"(Python: tflx.runtime.run(..., custom_op_libs=['LIB.so'])); {seen}", op=name)
 
 
-def make_interpreter(model, custom_op_libs=(), runtime: str = "auto"):
+def make_interpreter(model, custom_op_libs=(), runtime: str = "auto", preserve_all_tensors: bool = False):
     """An interpreter for `model` with the libraries' kernels registered (allocated, ready)."""
     if runtime not in RUNTIMES:
         raise TflxError(f"unknown runtime '{runtime}': choose one of {', '.join(RUNTIMES)}")
@@ -140,12 +140,20 @@ def make_interpreter(model, custom_op_libs=(), runtime: str = "auto"):
     from .flatbuffer import validate
     validate(data, what)
     libs = [load_kernel_library(p) for p in custom_op_libs]
-    missing = missing_kernels(data, libs)
+    missing = [k for k in missing_kernels(data, libs) if not k[0].startswith("Flex")]  # Flex: flex_runtime
     if missing:
         raise _missing_error(missing, libs, what)
+    from .flex_runtime import FlexKernels, flex_ops_in, tensor_names
+    flex = flex_ops_in(data)
+    if flex and runtime == "litert":
+        raise TflxError(f"{what} has Flex ops ({', '.join(flex)}); they run in runtime 'tensorflow' only")
     if runtime == "auto":
-        runtime = "tensorflow" if libs else "litert"
+        runtime = "tensorflow" if libs or flex else "litert"
     registerers = []
+    kernels = FlexKernels(flex, tensor_names(data)) if flex else None
+    if kernels is not None:
+        add_flex = _add_custom()
+        registerers.append(lambda resolver: kernels.register(resolver, add_flex))
     if libs:
         add = _add_custom()
         entries = [(name.encode(), reg, version) for lib in libs for (name, version), reg in lib.ops.items()]
@@ -160,18 +168,30 @@ def make_interpreter(model, custom_op_libs=(), runtime: str = "auto"):
         try:
             if runtime == "tensorflow":
                 from tensorflow.lite.python.interpreter import InterpreterWithCustomOps
-                interp = InterpreterWithCustomOps(model_content=data, custom_op_registerers=registerers)
+                interp = InterpreterWithCustomOps(model_content=data, custom_op_registerers=registerers,
+                                                  experimental_preserve_all_tensors=preserve_all_tensors)
             elif registerers:
                 from ai_edge_litert.interpreter import InterpreterWithCustomOps
-                interp = InterpreterWithCustomOps(model_content=data, custom_op_registerers=registerers)
+                interp = InterpreterWithCustomOps(model_content=data, custom_op_registerers=registerers,
+                                                  experimental_preserve_all_tensors=preserve_all_tensors)
             else:
                 from ai_edge_litert.interpreter import Interpreter
-                interp = Interpreter(model_content=data)
+                interp = Interpreter(model_content=data, experimental_preserve_all_tensors=preserve_all_tensors)
             interp.allocate_tensors()
         except (ValueError, RuntimeError) as e:
+            if kernels is not None and kernels.error is not None:
+                raise _flex_error(kernels) from None
             raise _interpreter_error(e, what, libs) from None
     interp._tflx_libs = libs  # keep the kernels' libraries loaded as long as the interpreter
+    interp._tflx_flex = kernels  # and the Flex kernels' callbacks
     return interp
+
+
+def _flex_error(kernels) -> TflxError:
+    e = kernels.error
+    kernels.error = None
+    return e if isinstance(e, TflxError) else TflxError(f"a Flex op failed in TensorFlow: {type(e).__name__}: "
+                                                        + " ".join(str(e).split())[:400])
 
 
 def _interpreter_error(e: BaseException, what: str, libs) -> TflxError:
@@ -183,7 +203,10 @@ def _interpreter_error(e: BaseException, what: str, libs) -> TflxError:
     return TflxError(f"the interpreter rejected {what}: {text}")
 
 
-def _run_error(e: BaseException) -> TflxError:
+def run_error(e: BaseException, interp=None) -> TflxError:
+    flex = getattr(interp, "_tflx_flex", None)
+    if flex is not None and flex.error is not None:
+        return _flex_error(flex)
     text = "; ".join(" ".join(line.split()) for line in str(e).splitlines() if line.strip())
     return TflxError(f"running the model failed: {text}")
 
@@ -236,7 +259,7 @@ def run(model, inputs, *, custom_op_libs=(), signature: str | None = None, runti
         try:
             out = runner(**feed)
         except (ValueError, RuntimeError) as e:
-            raise _run_error(e) from None
+            raise run_error(e, interp) from None
         return {k: np.array(v) for k, v in out.items()}
     if signature:
         raise TflxError("the model has no signatures; run it without --signature")
@@ -252,5 +275,5 @@ def run(model, inputs, *, custom_op_libs=(), signature: str | None = None, runti
     try:
         interp.invoke()
     except (ValueError, RuntimeError) as e:
-        raise _run_error(e) from None
+        raise run_error(e, interp) from None
     return {d["name"]: np.array(interp.get_tensor(d["index"])) for d in interp.get_output_details()}

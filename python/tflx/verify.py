@@ -266,14 +266,19 @@ def _probe_interpreter(tflite: bytes, io: dict, keys: list[str], given: dict, se
     interpreter trusts a .tflite that passes the flatbuffer checks and can crash on a malformed
     one (e.g. a CONV_2D whose filter is the 'no tensor' index -1). A crash or an error becomes
     a TflxError; verify then runs the same, now known-safe, calls in this process."""
+    import sys
     import warnings
-    from ai_edge_litert.interpreter import Interpreter
+    from .flex_runtime import flex_ops_in
     from .isolate import run_isolated
+    if flex_ops_in(tflite) and "tensorflow" in sys.modules:
+        # Flex ops run in TensorFlow, which deadlocks in a child forked after it started its
+        # threads; the flatbuffer checks (validate) stand alone then.
+        return
 
     def probe() -> bytes:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            interp = Interpreter(model_content=tflite, experimental_preserve_all_tensors=per_tensor)
+            interp = _interpreter(tflite, per_tensor)
         for key in keys:
             runner = interp.get_signature_runner(key)
             details = runner.get_input_details()
@@ -283,10 +288,31 @@ def _probe_interpreter(tflite: bytes, io: dict, keys: list[str], given: dict, se
                     if k in given:
                         feed[name] = np.asarray(given[k]).astype(np.dtype(details[name]["dtype"]), copy=False)
                         break
-            runner(**{n: feed[n] for n in io[key][1]})
+            _call(runner, interp, {n: feed[n] for n in io[key][1]})
         return b"ok"
 
     run_isolated(probe, what="the TFLite interpreter, on this .tflite,")
+
+
+def _interpreter(tflite: bytes, per_tensor: bool):
+    """ai-edge-litert's interpreter; for a model with Flex ops, TF's with tflx's Flex kernels
+    (tflx.flex_runtime: the Flex ops run in TensorFlow)."""
+    from .flex_runtime import flex_ops_in
+    if flex_ops_in(tflite):
+        from .runtime import make_interpreter
+        return make_interpreter(tflite, runtime="tensorflow", preserve_all_tensors=per_tensor)
+    from ai_edge_litert.interpreter import Interpreter
+    return Interpreter(model_content=tflite, experimental_preserve_all_tensors=per_tensor)
+
+
+def _call(runner, interp, feed: dict) -> dict:
+    try:
+        return runner(**feed)
+    except (ValueError, RuntimeError) as e:
+        if getattr(interp, "_tflx_flex", None) is not None:
+            from .runtime import run_error
+            raise run_error(e, interp) from None
+        raise
 
 
 def _compare(a: np.ndarray, b: np.ndarray) -> tuple[float, float, np.ndarray]:
@@ -461,7 +487,6 @@ def verify(model, tflite, *, inputs: dict | str | None = None, atol: float = DEF
     """Compare `tflite` (bytes or a path) with `model` on random or given inputs.
 
     `inputs`: {input name: array} (or {"<signature>/<input name>": array}), or an .npz path."""
-    from ai_edge_litert.interpreter import Interpreter
     from .flatbuffer import validate
 
     if isinstance(tflite, (str, os.PathLike)):
@@ -484,7 +509,7 @@ def verify(model, tflite, *, inputs: dict | str | None = None, atol: float = DEF
     import warnings
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        interp = Interpreter(model_content=tflite, experimental_preserve_all_tensors=per_tensor)
+        interp = _interpreter(tflite, per_tensor)
     result = VerifyResult(ok=True, atol=atol, rtol=rtol)
     sources: dict[str, dict[str, str]] = {}
     if per_tensor and ref.kind == "saved_model":
@@ -504,7 +529,7 @@ def verify(model, tflite, *, inputs: dict | str | None = None, atol: float = DEF
         if unused and key == keys[0]:
             result.notes.append(f"inputs not used by any signature input: {sorted(unused)}")
         result.inputs[key] = {n: list(feed[n].shape) for n in in_names}
-        got = runner(**{n: feed[n] for n in in_names})
+        got = _call(runner, interp, {n: feed[n] for n in in_names})
         want = ref.run(key, {n: feed[n] for n in in_names}, in_names, out_names)
         for name in out_names:
             g = np.asarray(got[name])

@@ -1,4 +1,5 @@
 """Select TF ops (Flex) and custom-op fallback: --select-tf-ops, --select-user-tf-ops, --allow-custom-ops."""
+import numpy as np
 import pytest
 
 from tflxtest import tflx_cli
@@ -101,3 +102,24 @@ def test_builtins_stay_builtins_with_the_flags(tiny_cnn_dir):
     assert not any(k.startswith("CUSTOM") for k in r.op_histogram())
     assert r.pass_counts.get("select-tf-ops", 0) == 0
     assert r.flatbuffer == tflx.convert(tiny_cnn_dir).flatbuffer
+
+
+def test_flex_model_runs_and_verifies(tf, select_models, tmp_path):
+    """No interpreter here links the Flex delegate: tflx runs Flex ops' NodeDefs in TensorFlow
+    (tflx.flex_runtime), so `tflx verify` and `tflx run` check a Flex model like any other."""
+    import tflx
+    from tflx import runtime
+    from tflx.verify import verify
+    r = tflx.convert(select_models["strings"], select_tf_ops=True)
+    x = np.array([1.5, -2.0, 3.25, 100.0], np.float32)
+    want = tf.strings.length(tf.strings.as_string(x)).numpy() + 1
+    np.testing.assert_array_equal(runtime.run(r.flatbuffer, {"x": x})["n"], want)
+    res = verify(select_models["strings"], r.flatbuffer)
+    assert res.ok
+    out = tmp_path / "s.tflite"
+    out.write_bytes(r.flatbuffer)
+    cli = tflx_cli("verify", select_models["strings"], str(out))
+    assert cli.returncode == 0 and "PASS" in cli.stdout, cli.stdout + cli.stderr
+    with pytest.raises(tflx.TflxError) as e:
+        runtime.run(r.flatbuffer, {"x": x}, runtime="litert")
+    assert "Flex ops (FlexAsString, FlexStringLength)" in e.value.one_line()
