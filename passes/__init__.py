@@ -4,6 +4,12 @@ Importing this package registers every built-in pass (see `tflx-opt --list-passe
 """
 from . import fold_identity_reshape, legalize_shape_to_stablehlo, raise_avg_pool, raise_mean, raise_softmax  # noqa: F401
 from . import fresh_stateful_operands  # noqa: F401
+from . import decompose_misc_ops  # noqa: F401
+from . import decompose_resize_bicubic, decompose_dilation2d, decompose_truncate_mod, decompose_cumulative_logsumexp  # noqa: F401,E501
+from . import decompose_segment_scatter  # noqa: F401
+from . import decompose_matrix_solve  # noqa: F401
+from . import decompose_triangular_solve  # noqa: F401
+from . import decompose_bitwise  # noqa: F401
 from . import decompose_cholesky, decompose_dynamic_tensor_lists, decompose_matrix_determinant, decompose_matrix_inverse  # noqa: F401,E501
 from . import legalize_topk_to_tfl, outline_while_regions, route_tf_ops, sink_loop_invariant_constants  # noqa: F401
 from . import lower_static_tensor_list, raise_keras_lstm, select_tf_ops, strided_slice_new_axis_to_expand_dims  # noqa: F401
@@ -12,4 +18,4 @@ from . import lower_static_tensor_list, raise_keras_lstm, select_tf_ops, strided
 # restore-routed-ops are not among them: the stablehlo stage routes ops itself, see tflx.routes.)
 DEFAULT_PASSES = ("sink-loop-invariant-constants", "decompose-dynamic-tensor-lists", "raise-keras-lstm", "strided-slice-new-axis-to-expand-dims", "fold-identity-reshape", "raise-sum-mul-to-mean", "raise-avg-pool", "raise-softmax",
                   "decompose-matrix-determinant", "decompose-matrix-inverse", "decompose-cholesky",
-                  "legalize-topk-to-tfl", "outline-tfl-while", "fresh-stateful-operands")
+                  "decompose-bitwise", "decompose-triangular-solve", "decompose-matrix-solve", "decompose-segment-scatter", "decompose-resize-bicubic", "decompose-dilation2d", "decompose-truncate-mod", "decompose-cumulative-logsumexp", "decompose-misc-ops", "legalize-topk-to-tfl", "outline-tfl-while", "fresh-stateful-operands")

@@ -4,7 +4,10 @@ Every helper creates `tf.*` ops at the current insertion point (inside `with rew
 op.location:`) and infers the static result shape itself, so the decompositions read like the
 math. Only ops `tf-stablehlo` and the TFL legalizer turn into plain TFLite builtins are used:
 Slice, Reshape, ConcatV2, elementwise arithmetic, Abs, Sqrt, ArgMax, OneHot, Equal, Greater,
-SelectV2, Cast, Sum, Prod (plus GatherV2, BroadcastTo, BatchMatMulV2 emitted by the passes).
+SelectV2, Cast, Sum, Prod, Log, Sign, Transpose, BroadcastTo (plus GatherV2, BatchMatMulV2
+emitted by the passes). Keep bool constants at <= 100 elements: larger ones are printed as hex,
+which TF's tf-stablehlo (another MLIR version) misreads; build big masks with Equal/Greater of
+small index constants instead (the converter folds them).
 """
 from __future__ import annotations
 
@@ -169,3 +172,24 @@ class Tf:
     def greater(self, x, y):
         dims = list(np.broadcast_shapes(tuple(shape(x)), tuple(shape(y))))
         return b.tf("Greater", [x, y], self._t(dims, _I1))
+
+    def log(self, x):
+        return self._unary("Log", x)
+
+    def sign(self, x):
+        """-1, 0 or +1 (0 for a zero)."""
+        return self._unary("Sign", x)
+
+    def transpose(self, x, perm=None):
+        """x with its dims permuted; by default the last two swapped (a real matrix's adjoint)."""
+        dims = shape(x)
+        if perm is None:
+            perm = list(range(len(dims) - 2)) + [len(dims) - 1, len(dims) - 2]
+        return b.tf("Transpose", [x, self.const(perm, "int32")],
+                    self._t([dims[p] for p in perm], b.element_type_of(x)))
+
+    def broadcast_to(self, x, dims):
+        dims = [int(d) for d in dims]
+        if shape(x) == dims:
+            return x
+        return b.tf("BroadcastTo", [x, self.const(dims, "int64")], self._t(dims, b.element_type_of(x)))

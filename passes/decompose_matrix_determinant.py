@@ -1,5 +1,6 @@
-"""decompose-matrix-determinant: `tf.MatrixDeterminant` (static n x n, any static batch dims)
--> TFLite builtins, so a model using `tf.linalg.det` needs no Flex runtime.
+"""decompose-matrix-determinant: `tf.MatrixDeterminant` and `tf.LogMatrixDeterminant` (static
+n x n, any static batch dims) -> TFLite builtins, so a model using `tf.linalg.det` or
+`tf.linalg.slogdet` needs no Flex runtime.
 
 Runs at the `tf` stage (`tf-stablehlo` cannot lower the op, it would stay a TF op to the end;
 the TF ops emitted here are lowered by the normal route). Two methods, float32 only:
@@ -22,6 +23,16 @@ the TF ops emitted here are lowered by the normal route). Two methods, float32 o
 
 A singular matrix gives 0 or a value at rounding level, as TF does: an exactly zero pivot is
 replaced by 1 for the division only (no NaN), and stays a factor of the product.
+
+`tf.LogMatrixDeterminant` (`tf.linalg.slogdet`: sign and log|det|), same range and the same LU
+for every n (see `slogdet_lu`): log|det| = SUM of LOG(ABS(pivots)) -- a sum of logs, so no
+overflow or underflow where the product of the pivots would (|log det| > 88) --, sign = the
+REDUCE_PROD of SIGN(pivots) times the sign of the pivot permutation. An exactly zero pivot gives
+sign 0 and log|det| = -inf, as TF does. Ops: 14n + 2 (n=2: 30, n=3: 44, n=8: 114, n=16: 226);
+n = 1: SIGN, ABS, LOG. Measured on 1000 random well-conditioned matrices per n (singular values
+in [1, 30], random scale 0.1 .. 10, |log det| up to 81) vs float64 numpy: max absolute error of
+log|det| (= relative error of |det|) 1.1e-6 (n=2), 2.1e-6 (n=4), 4.3e-6 (n=8), 9.9e-6 (n=16);
+TF's own float32: 0.9e-6, 2.3e-6, 4.1e-6, 1.0e-5; every sign right.
 """
 from __future__ import annotations
 
@@ -54,8 +65,31 @@ def det_leibniz(tf: Tf, a, nb: int, n: int):
 
 
 def det_lu(tf: Tf, a, n: int):
-    """a: [N, n, n] -> det [N] by unrolled LU with partial pivoting, of a^T (det a^T = det a):
-    the pivot is searched along a row, so every step works on the last axis.
+    """a: [N, n, n] -> det [N] by unrolled LU with partial pivoting (see `lu_pivots`):
+    det = sign(p) · prod(pivots), the sign from the inversions of the column sequence p."""
+    pivots, cols = lu_pivots(tf, a, n)
+    det = tf.prod(tf.concat(pivots, -1), [1, 2])                        # [N]
+    return tf.mul(det, permutation_sign(tf, tf.concat(cols, 1), n))
+
+
+def slogdet_lu(tf: Tf, a, n: int):
+    """a: [N, n, n] -> (sign [N], log|det| [N]) by the same LU: log|det| = sum log|pivot| (no
+    overflow or underflow of the product), sign = sign(p) · prod sign(pivot) -- 0 and -inf when
+    a pivot is exactly 0, as TF gives for a singular matrix."""
+    if n == 1:
+        x = tf.reshape(a, shape(a)[:1])
+        return tf.sign(x), tf.log(tf.abs(x))
+    pivots, cols = lu_pivots(tf, a, n)
+    piv = tf.concat(pivots, -1)                                         # [N, 1, n]
+    log_abs = tf.sum(tf.log(tf.abs(piv)), [1, 2])
+    sign = tf.mul(tf.prod(tf.sign(piv), [1, 2]), permutation_sign(tf, tf.concat(cols, 1), n))
+    return sign, log_abs
+
+
+def lu_pivots(tf: Tf, a, n: int):
+    """a: [N, n, n] -> (pivots, cols): the n pivots ([N, 1, 1] each) and pivot columns ([N, 1]
+    int32 each) of an unrolled LU with partial pivoting of a^T (det a^T = det a): the pivot is
+    searched along a row, so every step works on the last axis.
 
     Columns are not moved: step k picks pivot column p_k among the columns not used yet (they are
     the only ones with nonzero entries left: eliminating with multipliers row/pivot leaves the
@@ -81,8 +115,7 @@ def det_lu(tf: Tf, a, n: int):
         l = tf.div(row, safe)                                           # [N, 1, n]; 1 at p
         u = tf.slice(pivot_col, [0, 1, 0], [nb, m - 1, 1])
         s = tf.sub(tf.slice(s, [0, 1, 0], [nb, m - 1, n]), tf.mul(u, l))
-    det = tf.prod(tf.concat(pivots, -1), [1, 2])                        # [N]
-    return tf.mul(det, permutation_sign(tf, tf.concat(cols, 1), n))
+    return pivots, cols
 
 
 def permutation_sign(tf: Tf, perm, n: int):
@@ -100,7 +133,7 @@ class DecomposeMatrixDeterminant(PatternPass):
     name = "decompose-matrix-determinant"
     stage = "tf"
     description = ("tf.MatrixDeterminant (static n<=16, float32) -> Leibniz (n<=2) or unrolled "
-                   "pivoted LU builtins")
+                   "pivoted LU builtins; tf.LogMatrixDeterminant -> the same LU, sum of log|pivot|")
     leibniz_max_n: int = 2
     max_n: int = 16
 
@@ -120,3 +153,16 @@ class DecomposeMatrixDeterminant(PatternPass):
                 det = det_lu(tf, tf.reshape(a, [nb, n, n]), n)
             det = tf.reshape(det, batch)
         rewriter.replace_op(op, [det])
+
+    @rewrite("tf.LogMatrixDeterminant")
+    def decompose_log(self, op, rewriter):
+        found = static_square(op.operands[0], self.max_n)
+        if found is None:
+            return True
+        batch, n = found
+        nb = int(np.prod(batch, dtype=np.int64)) if batch else 1
+        with rewriter.ip, op.location:
+            tf = Tf()
+            sign, log_abs = slogdet_lu(tf, tf.reshape(op.operands[0], [nb, n, n]), n)
+            sign, log_abs = tf.reshape(sign, batch), tf.reshape(log_abs, batch)
+        rewriter.replace_op(op, [sign, log_abs])

@@ -41,7 +41,7 @@ def _passes(builtin_passes, disable_passes, plugins, select_tf_ops=False, allow_
 def convert(model, *, signatures=None, plugins=(), dump_dir=None, stop_after=None,
             builtin_passes=True, disable_passes=(), fuse_dynamic_broadcast=True, route="auto",
             route_ops=None, select_tf_ops=False, allow_custom_ops=False,
-            select_user_tf_ops=()) -> ConversionResult:
+            select_user_tf_ops=(), canonicalize_inf=False) -> ConversionResult:
     """Convert `model` (SavedModel dir, .keras path, keras.Model, tf.function/ConcreteFunction)
     to TFLite; returns every stage's IR, timings and the flatbuffer.
 
@@ -52,7 +52,8 @@ def convert(model, *, signatures=None, plugins=(), dump_dir=None, stop_after=Non
     select_tf_ops: TF ops no route turns into builtins and that TF's Flex allow-list admits (or
     named in select_user_tf_ops) become Flex ops, as the stock converter's SELECT_TF_OPS (the app
     then needs the Flex delegate); allow_custom_ops: the others become plain custom ops (you
-    supply their kernels)."""
+    supply their kernels). canonicalize_inf: replace +-inf in constants by +-FLT_MAX as the stock
+    converter does (default: keep them, as TF computes)."""
     from . import importer, pipeline
     from .routes import RoutePlan
 
@@ -60,7 +61,8 @@ def convert(model, *, signatures=None, plugins=(), dump_dir=None, stop_after=Non
     passes = _passes(builtin_passes, disable_passes, plugins, select_tf_ops, allow_custom_ops, select_user_tf_ops)
     sigs = importer.load(model, list(signatures) if signatures else None)
     result = pipeline.run(signatures=sigs, passes=passes, stop_after=stop_after, dump_dir=dump_dir,
-                          fuse_dynamic_broadcast=fuse_dynamic_broadcast, route_plan=plan)
+                          fuse_dynamic_broadcast=fuse_dynamic_broadcast, route_plan=plan,
+                          canonicalize_inf=canonicalize_inf)
     for s in sigs:
         result.notes.extend(s.notes)
     return result

@@ -118,7 +118,7 @@ def _lower_to_stablehlo(tf_module, ctx, weights, plan, result):
         return module, plan
 
 
-def _legalize_to_tfl(module, ctx, fuse, tf_module, weights, plan, result, passes, dump_dir,
+def _legalize_to_tfl(module, ctx, fuse: dict, tf_module, weights, plan, result, passes, dump_dir,
                      counts_before_shlo, untrusted):
     """The tfl stage. In auto mode, TF ops the direct route leaves unconverted are retried through
     StableHLO (the stablehlo stage re-run with those instances routed there); the retry is kept
@@ -126,7 +126,7 @@ def _legalize_to_tfl(module, ctx, fuse, tf_module, weights, plan, result, passes
     def legalize(m):
         # It rewrites in place: work on a copy so the previous stage's result keeps its IR.
         try:
-            out = st.legalize_to_tfl(clone_module(m), ctx, fuse_dynamic_broadcast=fuse, isolated=untrusted)
+            out = st.legalize_to_tfl(clone_module(m), ctx, **fuse, isolated=untrusted)
         except TflxError as e:
             if not (e.op or "").startswith("tf."):
                 raise
@@ -238,7 +238,8 @@ def _dump_failure(dump_dir: str | None, partial: ConversionResult, err: TflxErro
 
 def _run(*, signatures=None, resume: tuple[str, ir.Module] | None = None, ctx: ir.Context | None = None,
         passes: list[Pass] = (), stop_after: str | None = None, dump_dir: str | None = None,
-        fuse_dynamic_broadcast: bool = True, resume_passes: bool = False, route_plan: routes.RoutePlan | None = None,
+        fuse_dynamic_broadcast: bool = True, canonicalize_inf: bool = False, resume_passes: bool = False,
+        route_plan: routes.RoutePlan | None = None,
         on_stage: Callable[[str, st.StageResult], None] | None = None,
         on_start: Callable[[str], None] | None = None,
         on_failure: FailureHook | None = None, result: ConversionResult | None = None) -> ConversionResult:
@@ -278,7 +279,8 @@ def _run(*, signatures=None, resume: tuple[str, ir.Module] | None = None, ctx: i
                 tf_module = module
                 module, plan = _lower_to_stablehlo(tf_module, ctx, weights, plan, result)
             elif stage == "tfl":
-                module = _legalize_to_tfl(module, ctx, fuse_dynamic_broadcast, tf_module, weights, plan, result,
+                module = _legalize_to_tfl(module, ctx, {"fuse_dynamic_broadcast": fuse_dynamic_broadcast,
+                                                        "canonicalize_inf": canonicalize_inf}, tf_module, weights, plan, result,
                                           passes, dump_dir, counts_before_shlo,
                                           untrusted=resume is not None and not resume_passes)
             elif stage == "tfl-opt":

@@ -218,7 +218,7 @@ def lower_to_stablehlo(tf_module: ir.Module, ctx: ir.Context, weights: dict | No
 # ---- stage: tfl ---------------------------------------------------------------------------
 
 def legalize_to_tfl(module: ir.Module, ctx: ir.Context, *, fuse_dynamic_broadcast: bool = True,
-                    isolated: bool = False) -> ir.Module:
+                    canonicalize_inf: bool = False, isolated: bool = False) -> ir.Module:
     """litert-converter's StableHLO -> TFL and TF -> TFL legalization. `isolated`: run it in a
     forked child (for IR read from a file: the TF legalization patterns crash the process on
     some malformed TF ops, e.g. an attribute of another type than the op defines)."""
@@ -228,6 +228,9 @@ def legalize_to_tfl(module: ir.Module, ctx: ir.Context, *, fuse_dynamic_broadcas
         cfg = cx.ConvertToTFLConfig()
         # TFLite's elementwise kernels broadcast by themselves: fold dynamic_broadcast_in_dim into them.
         cfg.unsafe_fuse_dynamic_shaped_broadcast = fuse_dynamic_broadcast
+        # litert's default (and stock's) replaces +-inf in constants by +-FLT_MAX: IsInf, -inf
+        # paddings and log(0) identities then differ from TF. tflx keeps them unless asked.
+        cfg.canonicalizing_inf_as_min_max_float = canonicalize_inf
         with ctx:
             try:
                 cx.run_convert_to_tfl_passes(m, passmanager.PassManager("builtin.module"), cfg)

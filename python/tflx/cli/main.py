@@ -74,6 +74,7 @@ def _convert(args) -> int:
         result = pipeline.run(signatures=sigs, passes=passes, stop_after=args.stop_after,
                               dump_dir=args.dump_dir, on_stage=progress.done, on_start=progress.start,
                               fuse_dynamic_broadcast=not args.no_dynamic_broadcast_fusion,
+                              canonicalize_inf=args.canonicalize_inf,
                               on_failure=getattr(args, "on_failure", None), route_plan=plan)
     last = list(result.stages)[-1]
     if args.output:
@@ -193,6 +194,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="route one TF op type, e.g. --route-op Erf=stablehlo (repeatable)")
     c.add_argument("--no-dynamic-broadcast-fusion", action="store_true",
                    help="keep dynamic broadcasts explicit instead of relying on TFLite's implicit broadcasting")
+    c.add_argument("--canonicalize-inf", action="store_true",
+                   help="replace +-inf in constants by +-FLT_MAX, as the stock converter does (default: keep them)")
     c.add_argument("--select-tf-ops", action="store_true",
                    help="ops no route turns into builtins and TF's Flex allow-list admits become Flex ops "
                         "(as stock's SELECT_TF_OPS; the app then needs the Flex delegate)")

@@ -82,3 +82,52 @@ func.func @not_rewritten(%arg0: tensor<?x3x3xf32>, %arg1: tensor<?x?xf32>, %arg2
   %3 = "tf.MatrixDeterminant"(%arg3) : (tensor<3x3xf64>) -> tensor<f64>
   return %0, %1, %2, %3 : tensor<?xf32>, tensor<f32>, tensor<f32>, tensor<f64>
 }
+
+// LogMatrixDeterminant: the same pivoted LU (for every n: no Leibniz), then log|det| = sum of
+// log|pivot| (no product to overflow) and sign = prod sign(pivot) * the permutation's sign.
+// CHECK-LABEL: func.func @logdet3_batched
+// CHECK-NOT: tf.LogMatrixDeterminant
+// CHECK: "tf.Reshape"(%arg0, %{{.*}}) : (tensor<2x4x3x3xf32>, tensor<3xi64>) -> tensor<8x3x3xf32>
+// CHECK-COUNT-3: "tf.ArgMax"
+// CHECK-NOT: "tf.GatherV2"
+// CHECK: %[[PIV:.*]] = "tf.ConcatV2"{{.*}} -> tensor<8x1x3xf32>
+// CHECK: %[[ABS:.*]] = "tf.Abs"(%[[PIV]])
+// CHECK: %[[LOG:.*]] = "tf.Log"(%[[ABS]])
+// CHECK: %[[LSUM:.*]] = "tf.Sum"(%[[LOG]], %{{.*}}) <{keep_dims = false}> : {{.*}} -> tensor<8xf32>
+// CHECK: %[[SGN:.*]] = "tf.Sign"(%[[PIV]])
+// CHECK: %[[PSGN:.*]] = "tf.Prod"(%[[SGN]], %{{.*}}) {{.*}} -> tensor<8xf32>
+// CHECK: "tf.Greater"{{.*}} -> tensor<8x3x3xi1>
+// CHECK: %[[PERM:.*]] = "tf.Prod"{{.*}} -> tensor<8xf32>
+// CHECK: %[[S:.*]] = "tf.Mul"(%[[PSGN]], %[[PERM]])
+// CHECK: %[[SIGN:.*]] = "tf.Reshape"(%[[S]], %{{.*}}) : (tensor<8xf32>, tensor<2xi64>) -> tensor<2x4xf32>
+// CHECK: %[[LD:.*]] = "tf.Reshape"(%[[LSUM]], %{{.*}}) : (tensor<8xf32>, tensor<2xi64>) -> tensor<2x4xf32>
+// CHECK: return %[[SIGN]], %[[LD]] : tensor<2x4xf32>, tensor<2x4xf32>
+func.func @logdet3_batched(%arg0: tensor<2x4x3x3xf32>) -> (tensor<2x4xf32>, tensor<2x4xf32>) {
+  %0:2 = "tf.LogMatrixDeterminant"(%arg0) : (tensor<2x4x3x3xf32>) -> (tensor<2x4xf32>, tensor<2x4xf32>)
+  return %0#0, %0#1 : tensor<2x4xf32>, tensor<2x4xf32>
+}
+
+// LogMatrixDeterminant of 1 x 1: sign and log|a| directly, no elimination.
+// CHECK-LABEL: func.func @logdet1
+// CHECK-NOT: "tf.ArgMax"
+// CHECK: %[[X:.*]] = "tf.Reshape"{{.*}} -> tensor<1xf32>
+// CHECK: "tf.Sign"(%[[X]])
+// CHECK: "tf.Log"
+// CHECK-NOT: "tf.ArgMax"
+// CHECK: return %{{.*}}, %{{.*}} : tensor<f32>, tensor<f32>
+func.func @logdet1(%arg0: tensor<1x1xf32>) -> (tensor<f32>, tensor<f32>) {
+  %0:2 = "tf.LogMatrixDeterminant"(%arg0) : (tensor<1x1xf32>) -> (tensor<f32>, tensor<f32>)
+  return %0#0, %0#1 : tensor<f32>, tensor<f32>
+}
+
+// Negative: LogMatrixDeterminant with a dynamic batch dim, n above max_n (16), float64.
+// CHECK-LABEL: func.func @logdet_not_rewritten
+// CHECK: "tf.LogMatrixDeterminant"(%arg0) : (tensor<?x3x3xf32>)
+// CHECK: "tf.LogMatrixDeterminant"(%arg1) : (tensor<17x17xf32>)
+// CHECK: "tf.LogMatrixDeterminant"(%arg2) : (tensor<3x3xf64>)
+func.func @logdet_not_rewritten(%arg0: tensor<?x3x3xf32>, %arg1: tensor<17x17xf32>, %arg2: tensor<3x3xf64>) -> (tensor<?xf32>, tensor<f32>, tensor<f64>) {
+  %0:2 = "tf.LogMatrixDeterminant"(%arg0) : (tensor<?x3x3xf32>) -> (tensor<?xf32>, tensor<?xf32>)
+  %1:2 = "tf.LogMatrixDeterminant"(%arg1) : (tensor<17x17xf32>) -> (tensor<f32>, tensor<f32>)
+  %2:2 = "tf.LogMatrixDeterminant"(%arg2) : (tensor<3x3xf64>) -> (tensor<f64>, tensor<f64>)
+  return %0#1, %1#1, %2#1 : tensor<?xf32>, tensor<f32>, tensor<f64>
+}

@@ -39,14 +39,30 @@ func.func @inv1(%arg0: tensor<1x1xf32>) -> tensor<1x1xf32> {
   return %0 : tensor<1x1xf32>
 }
 
-// Negative: adjoint = true, a dynamic batch dim, and n above max_n (16) are left alone.
-// CHECK-LABEL: func.func @not_rewritten
-// CHECK: "tf.MatrixInverse"(%arg0) <{adjoint = true}>
-// CHECK: "tf.MatrixInverse"(%arg1) <{adjoint = false}> : (tensor<?x3x3xf32>)
-// CHECK: "tf.MatrixInverse"(%arg2) <{adjoint = false}> : (tensor<17x17xf32>)
-func.func @not_rewritten(%arg0: tensor<3x3xf32>, %arg1: tensor<?x3x3xf32>, %arg2: tensor<17x17xf32>) -> (tensor<3x3xf32>, tensor<?x3x3xf32>, tensor<17x17xf32>) {
+// adjoint = true (real: the inverse of the transpose): the matrix is transposed first, then the
+// same elimination.
+// CHECK-LABEL: func.func @inv3_adjoint
+// CHECK-NOT: tf.MatrixInverse
+// CHECK: %[[A:.*]] = "tf.Reshape"(%arg0, %{{.*}}) : (tensor<3x3xf32>, tensor<3xi64>) -> tensor<1x3x3xf32>
+// CHECK: %[[PERM:.*]] = "tf.Const"() <{value = dense<[0, 2, 1]> : tensor<3xi32>}>
+// CHECK: %[[AT:.*]] = "tf.Transpose"(%[[A]], %[[PERM]])
+// CHECK: "tf.ConcatV2"(%[[AT]], %{{.*}}, %{{.*}}) {{.*}} -> tensor<1x3x6xf32>
+// CHECK-COUNT-2: "tf.ArgMax"
+// CHECK: "tf.BatchMatMulV2"
+// CHECK: return %{{.*}} : tensor<3x3xf32>
+func.func @inv3_adjoint(%arg0: tensor<3x3xf32>) -> tensor<3x3xf32> {
   %0 = "tf.MatrixInverse"(%arg0) <{adjoint = true}> : (tensor<3x3xf32>) -> tensor<3x3xf32>
+  return %0 : tensor<3x3xf32>
+}
+
+// Negative: a dynamic batch dim, n above max_n (16), and float64 are left alone.
+// CHECK-LABEL: func.func @not_rewritten
+// CHECK: "tf.MatrixInverse"(%arg0) <{adjoint = false}> : (tensor<3x3xf64>)
+// CHECK: "tf.MatrixInverse"(%arg1) <{adjoint = false}> : (tensor<?x3x3xf32>)
+// CHECK: "tf.MatrixInverse"(%arg2) <{adjoint = true}> : (tensor<17x17xf32>)
+func.func @not_rewritten(%arg0: tensor<3x3xf64>, %arg1: tensor<?x3x3xf32>, %arg2: tensor<17x17xf32>) -> (tensor<3x3xf64>, tensor<?x3x3xf32>, tensor<17x17xf32>) {
+  %0 = "tf.MatrixInverse"(%arg0) <{adjoint = false}> : (tensor<3x3xf64>) -> tensor<3x3xf64>
   %1 = "tf.MatrixInverse"(%arg1) <{adjoint = false}> : (tensor<?x3x3xf32>) -> tensor<?x3x3xf32>
-  %2 = "tf.MatrixInverse"(%arg2) <{adjoint = false}> : (tensor<17x17xf32>) -> tensor<17x17xf32>
-  return %0, %1, %2 : tensor<3x3xf32>, tensor<?x3x3xf32>, tensor<17x17xf32>
+  %2 = "tf.MatrixInverse"(%arg2) <{adjoint = true}> : (tensor<17x17xf32>) -> tensor<17x17xf32>
+  return %0, %1, %2 : tensor<3x3xf64>, tensor<?x3x3xf32>, tensor<17x17xf32>
 }
