@@ -1041,10 +1041,12 @@ def derive_route_table(records: list[dict]) -> dict:
     through StableHLO; it is direct-only when its StableHLO lowering converts but runs wrong
     (or not at all) in some case: then the fallback never sends it there (an op the direct route
     cannot lower is better an error than a silently wrong model). Other ops: direct, with the
-    fallback."""
+    fallback. A case whose op a tf-stage pass rewrote before routing (auto route "-") says
+    nothing about the op's own lowerings: such ops keep their entries (e.g. TruncateMod stays
+    direct-only, for when decompose-truncate-mod is disabled)."""
     by_op: dict[str, list] = {}
     for r in records:
-        if set(r.get("routes", {})) >= set(ROUTES):
+        if set(r.get("routes", {})) >= set(ROUTES) and r["tflx"].get("route", "-") != "-":
             by_op.setdefault(r["op"], []).append(r)
     stablehlo, direct_only = {}, {}
     for op, rs in sorted(by_op.items()):
@@ -1271,17 +1273,23 @@ def write_reports(records: list[dict], summary: dict, md_path: str, json_path: s
              "linear algebra, convolutions and transcendental approximations state a looser one), "
              "`exact` for ints/bools. **max err** = max abs error. Errors are first lines "
              "(`TflxError.one_line()` for tflx).\n")
-    L.append("| op | case | stock | tflx | route | direct / stablehlo | runs+matches | max err | tolerance | tflx ops | note |")
-    L.append("|---|---|---|---|---|---|---|---|---|---|---|")
+    L.append("| op | case | stock | tflx | route | direct / stablehlo | runs+matches | max err | tolerance | tflx ops | passes | note |")
+    L.append("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in records:
         win = " ✅" if r["tflx_wins"] else ""
         L.append("| " + " | ".join(_cell(c) for c in (
             f"{r['op']}{win}", r["case"], _stock_cell(r), _tflx_cell(r), _route_cell(r), _routes_cell(r),
             _run_cell(r), _err_text(r),
-            _tol_text(r.get("tolerance")), _short_hist(r["tflx"].get("histogram")), _note(r))) + " |")
+            _tol_text(r.get("tolerance")), _short_hist(r["tflx"].get("histogram")), _passes_cell(r), _note(r))) + " |")
     L.append("\n✅ = tflx converts to builtins and matches TF where stock needs Flex or fails.\n")
     os.makedirs(os.path.dirname(os.path.abspath(md_path)), exist_ok=True)
     write_atomic(md_path, "\n".join(L).encode())
+
+
+def _passes_cell(r) -> str:
+    """The built-in passes that rewrote something in this case (the loop helpers left out)."""
+    noise = {"outline-tfl-while", "fresh-stateful-operands"}
+    return ", ".join(k for k in sorted(r["tflx"].get("passes", {})) if k not in noise)
 
 
 def _versions() -> str:

@@ -288,3 +288,39 @@ def test_new_passes_registered_at_tf_stage_and_on_by_default():
     for name in ("decompose-triangular-solve", "decompose-matrix-solve"):
         assert reg[name].stage == "tf" and name in DEFAULT_PASSES
         assert reg[name]().max_n == 16
+
+
+def test_linalg_and_bitwise_in_one_function_builtins_only(tf):
+    """The pass-library acceptance function: batched triangular_solve(lower=False, adjoint=True),
+    slogdet, bitwise_and and left_shift together, default passes, builtins only, rel <= 1e-4."""
+    import tflx
+    rs = np.random.RandomState(13)
+    a = (np.triu(rs.randn(2, 4, 4)) + 4 * np.eye(4)).astype(np.float32)
+    rhs = rs.randn(2, 4, 3).astype(np.float32)
+    m = (rs.randn(2, 3, 3) + 2 * np.eye(3)).astype(np.float32)
+    x = rs.randint(-2**31, 2**31 - 1, (2, 6), dtype=np.int64).astype(np.int32)
+    y = rs.randint(-1000, 1000, (6,)).astype(np.int32)
+    s = rs.randint(0, 32, (2, 6)).astype(np.int32)
+
+    @tf.function(input_signature=[tf.TensorSpec(a.shape, tf.float32, name="a"),
+                                  tf.TensorSpec(rhs.shape, tf.float32, name="rhs"),
+                                  tf.TensorSpec(m.shape, tf.float32, name="m"),
+                                  tf.TensorSpec(x.shape, tf.int32, name="x"),
+                                  tf.TensorSpec(y.shape, tf.int32, name="y"),
+                                  tf.TensorSpec(s.shape, tf.int32, name="s")])
+    def f(a, rhs, m, x, y, s):
+        sign, logdet = tf.linalg.slogdet(m)
+        return {"solve": tf.linalg.triangular_solve(a, rhs, lower=False, adjoint=True),
+                "sign": sign, "logdet": logdet,
+                "and": tf.bitwise.bitwise_and(x, y), "shift": tf.bitwise.left_shift(x, s)}
+
+    r = tflx.convert(f)
+    hist = r.op_histogram()
+    assert not any(k.startswith(("CUSTOM", "STABLEHLO_")) for k in hist), hist
+    feed = dict(a=a, rhs=rhs, m=m, x=x, y=y, s=s)
+    got = run_signature(r.flatbuffer, **feed)
+    want = {k: v.numpy() for k, v in f(**feed).items()}
+    for k in ("solve", "logdet"):
+        assert np.abs(got[k] - want[k]).max() <= 1e-4 * np.abs(want[k]).max(), k
+    for k in ("sign", "and", "shift"):
+        np.testing.assert_array_equal(got[k], want[k])
