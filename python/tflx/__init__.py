@@ -41,7 +41,8 @@ def _passes(builtin_passes, disable_passes, plugins, select_tf_ops=False, allow_
 def convert(model, *, signatures=None, plugins=(), dump_dir=None, stop_after=None,
             builtin_passes=True, disable_passes=(), fuse_dynamic_broadcast=True, route="auto",
             route_ops=None, select_tf_ops=False, allow_custom_ops=False,
-            select_user_tf_ops=(), canonicalize_inf=False) -> ConversionResult:
+            select_user_tf_ops=(), canonicalize_inf=False, quantize=None, representative_data=None,
+            io_type="float32") -> ConversionResult:
     """Convert `model` (SavedModel dir, .keras path, keras.Model, tf.function/ConcreteFunction)
     to TFLite; returns every stage's IR, timings and the flatbuffer.
 
@@ -53,7 +54,11 @@ def convert(model, *, signatures=None, plugins=(), dump_dir=None, stop_after=Non
     named in select_user_tf_ops) become Flex ops, as the stock converter's SELECT_TF_OPS (the app
     then needs the Flex delegate); allow_custom_ops: the others become plain custom ops (you
     supply their kernels). canonicalize_inf: replace +-inf in constants by +-FLT_MAX as the stock
-    converter does (default: keep them, as TF computes)."""
+    converter does (default: keep them, as TF computes).
+
+    quantize: "dynamic", "weight-only", "float16" or "int8" (post-training, after the flatbuffer
+    stage; int8 needs representative_data: an .npz path, a directory of .npy, or an iterable of
+    {input name: array}); io_type "int8"/"uint8" makes an int8 model's inputs and outputs integer."""
     from . import importer, pipeline
     from .routes import RoutePlan
 
@@ -62,7 +67,8 @@ def convert(model, *, signatures=None, plugins=(), dump_dir=None, stop_after=Non
     sigs = importer.load(model, list(signatures) if signatures else None)
     result = pipeline.run(signatures=sigs, passes=passes, stop_after=stop_after, dump_dir=dump_dir,
                           fuse_dynamic_broadcast=fuse_dynamic_broadcast, route_plan=plan,
-                          canonicalize_inf=canonicalize_inf)
+                          canonicalize_inf=canonicalize_inf, quantize=quantize,
+                          representative_data=representative_data, io_type=io_type)
     for s in sigs:
         result.notes.extend(s.notes)
     return result

@@ -173,8 +173,25 @@ def _asm(op) -> str | None:
     return None if op is None else op.get_asm(enable_debug_info=True, large_elements_limit=None)
 
 
+def _quantize_stage(result, ctx, mode, data, io_type, dump_dir, on_start, on_stage) -> None:
+    """After the flatbuffer stage: the quantized .tflite (tflx.quantize), dumped as 05-quantize."""
+    from . import quantize as qz
+    if on_start:
+        on_start("quantize")
+    t0 = time.perf_counter()
+    fb = qz.quantize(result.flatbuffer, mode, data, io_type)
+    module = st.flatbuffer_to_module(fb, ctx)
+    r = st.StageResult("quantize", time.perf_counter() - t0, module, fb, op_histogram(module), None)
+    result.stages["quantize"] = r
+    result.flatbuffer = fb
+    if dump_dir:
+        _dump(dump_dir, "quantize", r)
+    if on_stage:
+        on_stage("quantize", r)
+
+
 def _dump(dump_dir: str, stage: str, result: st.StageResult) -> None:
-    idx = st.STAGES.index(stage)
+    idx = st.STAGES.index(stage) if stage in st.STAGES else len(st.STAGES)  # quantize: 05
     write_atomic(os.path.join(dump_dir, f"{idx:02d}-{stage}.mlir"), STAGE_HEADER + stage + "\n" + result.text)
     if result.flatbuffer is not None:
         write_atomic(os.path.join(dump_dir, f"{idx:02d}-{stage}.tflite"), result.flatbuffer)
@@ -239,6 +256,7 @@ def _dump_failure(dump_dir: str | None, partial: ConversionResult, err: TflxErro
 def _run(*, signatures=None, resume: tuple[str, ir.Module] | None = None, ctx: ir.Context | None = None,
         passes: list[Pass] = (), stop_after: str | None = None, dump_dir: str | None = None,
         fuse_dynamic_broadcast: bool = True, canonicalize_inf: bool = False, resume_passes: bool = False,
+        quantize: str | None = None, representative_data=None, io_type: str = "float32",
         route_plan: routes.RoutePlan | None = None,
         on_stage: Callable[[str, st.StageResult], None] | None = None,
         on_start: Callable[[str], None] | None = None,
@@ -308,6 +326,8 @@ def _run(*, signatures=None, resume: tuple[str, ir.Module] | None = None, ctx: i
             on_stage(stage, r)
         if stage == stop_after:
             break
+    if quantize and "flatbuffer" in result.stages and stop_after in (None, "flatbuffer"):
+        _quantize_stage(result, ctx, quantize, representative_data, io_type, dump_dir, on_start, on_stage)
     if dump_dir:
         write_atomic(os.path.join(dump_dir, "timings.json"),
                      json.dumps({"stages": result.timings, "passes": result.pass_counts}, indent=2))

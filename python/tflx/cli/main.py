@@ -74,11 +74,12 @@ def _convert(args) -> int:
         result = pipeline.run(signatures=sigs, passes=passes, stop_after=args.stop_after,
                               dump_dir=args.dump_dir, on_stage=progress.done, on_start=progress.start,
                               fuse_dynamic_broadcast=not args.no_dynamic_broadcast_fusion,
-                              canonicalize_inf=args.canonicalize_inf,
+                              canonicalize_inf=args.canonicalize_inf, quantize=args.quantize,
+                              representative_data=args.representative_data, io_type=args.io_type,
                               on_failure=getattr(args, "on_failure", None), route_plan=plan)
     last = list(result.stages)[-1]
     if args.output:
-        if last == "flatbuffer":
+        if last in ("flatbuffer", "quantize"):
             result.save(args.output)
         else:
             write_atomic(args.output, pipeline.STAGE_HEADER + last + "\n" + result.ir(last))
@@ -194,6 +195,13 @@ def build_parser() -> argparse.ArgumentParser:
                    help="route one TF op type, e.g. --route-op Erf=stablehlo (repeatable)")
     c.add_argument("--no-dynamic-broadcast-fusion", action="store_true",
                    help="keep dynamic broadcasts explicit instead of relying on TFLite's implicit broadcasting")
+    c.add_argument("--quantize", choices=("dynamic", "weight-only", "float16", "int8"),
+                   help="post-training quantization after the flatbuffer stage (int8: with --representative-data)")
+    c.add_argument("--representative-data", metavar="X.npz|DIR",
+                   help="calibration samples for --quantize int8: .npz (input name -> [samples, ...]) or a directory "
+                        "of <input>.npy")
+    c.add_argument("--io-type", choices=("float32", "int8", "uint8"), default="float32",
+                   help="inputs/outputs of an int8 model (default float32, as stock)")
     c.add_argument("--canonicalize-inf", action="store_true",
                    help="replace +-inf in constants by +-FLT_MAX, as the stock converter does (default: keep them)")
     c.add_argument("--select-tf-ops", action="store_true",

@@ -1,0 +1,75 @@
+"""Post-training quantization: --quantize dynamic | weight-only | float16 | int8 (the quantize stage)."""
+import numpy as np
+import pytest
+
+from tflxtest import tflx_cli
+
+
+@pytest.fixture(scope="module")
+def cnn_dense(tf, tmp_path_factory):
+    """A small CNN + dense model (weights dominate its size), its TF reference and calibration data."""
+    import keras
+    keras.utils.set_random_seed(0)
+    L = keras.layers
+    inp = keras.Input((32, 32, 3), name="image")
+    x = L.Conv2D(16, 3, activation="relu")(inp)
+    x = L.GlobalAveragePooling2D()(L.Conv2D(32, 3, strides=2, activation="relu")(x))
+    out = L.Dense(10)(L.Dense(256, activation="relu")(L.Dense(256, activation="relu")(x)))
+    model = keras.Model(inp, out)
+    root = tmp_path_factory.mktemp("quant")
+    model.export(str(root / "m"), verbose=False)
+    rs = np.random.RandomState(1)
+    np.savez(root / "rep.npz", image=rs.uniform(-1, 1, (16, 32, 32, 3)).astype(np.float32))
+    return str(root / "m"), str(root / "rep.npz"), model
+
+
+@pytest.mark.parametrize("mode,max_size,max_rel,weight_type", [
+    ("dynamic", 0.35, 0.05, "INT8"), ("weight-only", 0.35, 0.05, "INT8"), ("float16", 0.6, 0.01, "FLOAT16"),
+    ("int8", 0.35, 0.15, "INT8"),
+])
+def test_modes_size_error_and_float_io(cnn_dense, mode, max_size, max_rel, weight_type):
+    import tflx
+    from ai_edge_litert.interpreter import Interpreter
+    from tflx.flatbuffer import _schema
+    path, rep, model = cnn_dense
+    base = tflx.convert(path)
+    r = tflx.convert(path, quantize=mode, representative_data=rep)
+    assert "quantize" in r.stages and len(r.flatbuffer) <= max_size * len(base.flatbuffer), len(r.flatbuffer)
+    s = _schema()
+    m = s.Model.GetRootAsModel(r.flatbuffer, 0)
+    g = m.Subgraphs(0)
+    types = {g.Tensors(i).Type() for i in range(g.TensorsLength())}
+    assert getattr(s.TensorType, weight_type) in types
+    runner = Interpreter(model_content=r.flatbuffer).get_signature_runner()
+    assert runner.get_input_details()["image"]["dtype"] == np.float32  # float I/O, as stock
+    x = np.random.RandomState(5).uniform(-1, 1, (1, 32, 32, 3)).astype(np.float32)
+    got = next(iter(runner(image=x).values()))
+    assert got.dtype == np.float32
+    want = model(x).numpy()
+    assert np.abs(got - want).max() <= max_rel * np.abs(want).max()
+
+
+def test_int8_io_type(cnn_dense):
+    import tflx
+    from ai_edge_litert.interpreter import Interpreter
+    path, rep, _ = cnn_dense
+    r = tflx.convert(path, quantize="int8", representative_data=rep, io_type="int8")
+    assert Interpreter(model_content=r.flatbuffer).get_signature_runner().get_input_details()["image"]["dtype"] == np.int8
+
+
+def test_bad_data_is_one_line(cnn_dense, tmp_path):
+    path, rep, _ = cnn_dense
+    out = tmp_path / "q.tflite"
+    r = tflx_cli("convert", path, "-o", str(out), "--quantize", "int8")
+    assert r.returncode == 1 and "--representative-data" in r.stderr and "Traceback" not in r.stderr
+    bad = tmp_path / "bad.npz"
+    np.savez(bad, image=np.zeros((4, 16, 16, 3), np.float32))
+    r = tflx_cli("convert", path, "-o", str(out), "--quantize", "int8", "--representative-data", str(bad))
+    assert r.returncode == 1 and "input 'image' has shape [1, 16, 16, 3]" in r.stderr, r.stderr
+    np.savez(bad, other=np.zeros((4, 32, 32, 3), np.float32))
+    r = tflx_cli("convert", path, "-o", str(out), "--quantize", "int8", "--representative-data", str(bad))
+    assert r.returncode == 1 and "input 'image' is missing" in r.stderr, r.stderr
+    np.savez(bad)
+    r = tflx_cli("convert", path, "-o", str(out), "--quantize", "int8", "--representative-data", str(bad))
+    assert r.returncode == 1 and "holds no arrays" in r.stderr, r.stderr
+    assert not out.exists()
