@@ -436,7 +436,7 @@ def _flags(model, tf_module, sources) -> list[Flag]:
     from .mlir import ir, walk_ops
     flags = []
     size = _model_bytes(model)
-    const_bytes, large = 0, []
+    const_bytes, f32_bytes, large = 0, 0, []
     f64, i64 = [], []
     dyn_ops = 0
     for op in walk_ops(tf_module):
@@ -458,13 +458,19 @@ def _flags(model, tf_module, sources) -> list[Flag]:
             if op.name == "tf.Const" and n is not None:
                 b = n * _element_bytes(t.element_type)
                 const_bytes += b
+                if et == "f32" and n >= 64:  # weights; --quantize leaves small constants
+                    f32_bytes += b
                 if b >= LARGE_CONSTANT_BYTES:
                     large.append((b, op))
+    # --quantize estimate: int8 weights are a quarter of float32's, float16 a half
+    quant = (f"; with --quantize about {(const_bytes - 0.75 * f32_bytes) / 1e6:.2f} MB (dynamic, weight-only, "
+             f"int8), {(const_bytes - 0.5 * f32_bytes) / 1e6:.2f} MB (float16)") if f32_bytes else ""
     if size is not None:
         flags.append(Flag("model-size", f"model on disk {size / 1e6:.2f} MB; constants after freezing "
-                                        f"{const_bytes / 1e6:.2f} MB (the .tflite is about that size, float32)"))
+                                        f"{const_bytes / 1e6:.2f} MB (the .tflite is about that size, float32)"
+                                        + quant))
     else:
-        flags.append(Flag("model-size", f"constants after freezing {const_bytes / 1e6:.2f} MB"))
+        flags.append(Flag("model-size", f"constants after freezing {const_bytes / 1e6:.2f} MB" + quant))
     if large:
         large.sort(key=lambda bo: -bo[0])
         b, op = large[0]

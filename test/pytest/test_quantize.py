@@ -73,3 +73,16 @@ def test_bad_data_is_one_line(cnn_dense, tmp_path):
     r = tflx_cli("convert", path, "-o", str(out), "--quantize", "int8", "--representative-data", str(bad))
     assert r.returncode == 1 and "holds no arrays" in r.stderr, r.stderr
     assert not out.exists()
+
+
+def test_assess_estimates_the_quantized_size(cnn_dense):
+    import re
+
+    import tflx
+    from tflx.assess import assess
+    path, rep, _ = cnn_dense
+    a = assess(path)
+    text = next(f.message for f in a.flags if f.kind == "model-size")
+    est = float(re.search(r"with --quantize about ([0-9.]+) MB \(dynamic", text)[1]) * 1e6
+    actual = len(tflx.convert(path, quantize="dynamic").flatbuffer)
+    assert 0.75 * actual <= est <= 1.25 * actual, (est, actual)
