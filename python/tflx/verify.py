@@ -435,6 +435,20 @@ class _FrozenGraph:
         return out
 
 
+def _dequantized(value: np.ndarray, q: dict) -> np.ndarray:
+    """A quantized tensor (int8 / uint8 / int16 with scales) as the real values it stands for, so
+    a --quantize model's intermediate tensors compare with the float model's."""
+    scales = np.asarray(q.get("scales", []), np.float64)
+    if value.dtype.kind not in "iu" or scales.size == 0:
+        return value
+    zps = np.asarray(q.get("zero_points", np.zeros_like(scales)), np.float64)
+    if scales.size > 1:  # per channel along quantized_dimension
+        shape = [1] * value.ndim
+        shape[int(q.get("quantized_dimension", 0))] = scales.size
+        scales, zps = scales.reshape(shape), zps.reshape(shape)
+    return ((value.astype(np.float64) - zps) * scales).astype(np.float32)
+
+
 def _per_tensor(tflite: bytes, interp, subgraph: int, frozen: _FrozenGraph, feed: list[np.ndarray],
                 atol: float, rtol: float, sources: dict[str, str]) -> list[TensorCheck]:
     ops, tensors = _subgraph_ops(tflite, subgraph)
@@ -444,6 +458,8 @@ def _per_tensor(tflite: bytes, interp, subgraph: int, frozen: _FrozenGraph, feed
             name, _ = tensors[ti]
             wanted[ti] = frozen.candidates(name, ti)
     ref = frozen.evaluate(sorted({n for c in wanted.values() for n in c}), feed)
+    qparams = {d["index"]: d.get("quantization_parameters", {}) for d in interp.get_tensor_details()} \
+        if subgraph == 0 else {}
     checks = []
     for oi, opname, outs in ops:
         for ti in outs:
@@ -453,6 +469,7 @@ def _per_tensor(tflite: bytes, interp, subgraph: int, frozen: _FrozenGraph, feed
             except ValueError:
                 checks.append(TensorCheck(oi, opname, name, None, None, None, None, None, None))
                 continue
+            got = _dequantized(got, qparams.get(ti, {}))
             best = None  # the first node (of the fused chain's last ones) with a value of that size
             for node in wanted[ti]:
                 for val in ref.get(node, []):

@@ -86,3 +86,14 @@ def test_assess_estimates_the_quantized_size(cnn_dense):
     est = float(re.search(r"with --quantize about ([0-9.]+) MB \(dynamic", text)[1]) * 1e6
     actual = len(tflx.convert(path, quantize="dynamic").flatbuffer)
     assert 0.75 * actual <= est <= 1.25 * actual, (est, actual)
+
+
+def test_verify_per_tensor_reports_the_quantization_error(cnn_dense):
+    """Intermediate int8 tensors are dequantized (their scales) before the comparison with TF."""
+    import tflx
+    from tflx.verify import verify
+    path, rep, _ = cnn_dense
+    r = tflx.convert(path, quantize="int8", representative_data=rep)
+    res = verify(path, r.flatbuffer, per_tensor=True, atol=0.2, rtol=0.2)
+    matched = [c for c in res.tensors if c.max_abs is not None]
+    assert res.ok and len(matched) >= 5 and all(c.ok for c in matched), matched
