@@ -173,6 +173,22 @@ def _asm(op) -> str | None:
     return None if op is None else op.get_asm(enable_debug_info=True, large_elements_limit=None)
 
 
+def quantize_file(path: str, mode: str, data=None, io_type: str = "float32", dump_dir=None, on_start=None,
+                  on_stage=None) -> ConversionResult:
+    """Resume at the quantize stage: a float .tflite (e.g. a dump's 04-flatbuffer.tflite) quantized."""
+    from .flatbuffer import validate
+    try:
+        with open(path, "rb") as f:
+            fb = f.read()
+    except OSError as e:
+        raise TflxError(f"cannot read '{path}': {e.strerror or e}") from None
+    validate(fb, f"'{path}'")
+    result = ConversionResult()
+    result.flatbuffer = fb
+    _quantize_stage(result, new_context(), mode, data, io_type, dump_dir, on_start, on_stage)
+    return result
+
+
 def _quantize_stage(result, ctx, mode, data, io_type, dump_dir, on_start, on_stage) -> None:
     """After the flatbuffer stage: the quantized .tflite (tflx.quantize), dumped as 05-quantize."""
     from . import quantize as qz
@@ -326,7 +342,7 @@ def _run(*, signatures=None, resume: tuple[str, ir.Module] | None = None, ctx: i
             on_stage(stage, r)
         if stage == stop_after:
             break
-    if quantize and "flatbuffer" in result.stages and stop_after in (None, "flatbuffer"):
+    if quantize and "flatbuffer" in result.stages and stop_after is None:  # --stop-after flatbuffer: the float file
         _quantize_stage(result, ctx, quantize, representative_data, io_type, dump_dir, on_start, on_stage)
     if dump_dir:
         write_atomic(os.path.join(dump_dir, "timings.json"),

@@ -97,3 +97,19 @@ def test_verify_per_tensor_reports_the_quantization_error(cnn_dense):
     res = verify(path, r.flatbuffer, per_tensor=True, atol=0.2, rtol=0.2)
     matched = [c for c in res.tensors if c.max_abs is not None]
     assert res.ok and len(matched) >= 5 and all(c.ok for c in matched), matched
+
+
+def test_stop_after_flatbuffer_then_resume_at_quantize(cnn_dense, tmp_path):
+    """The quantize stage is a stage: --stop-after flatbuffer keeps the float file, and
+    --resume-from that .tflite runs only quantization."""
+    path, rep, _ = cnn_dense
+    dumps = tmp_path / "dumps"
+    r = tflx_cli("convert", path, "--dump-dir", str(dumps), "--stop-after", "flatbuffer", "-o",
+                 str(tmp_path / "f.tflite"), "--quantize", "int8", "--representative-data", rep)
+    assert r.returncode == 0 and not (dumps / "05-quantize.tflite").exists(), r.stderr
+    out = tmp_path / "q.tflite"
+    r = tflx_cli("convert", "--resume-from", str(dumps / "04-flatbuffer.tflite"), "--quantize", "int8",
+                 "--representative-data", rep, "-o", str(out), "--dump-dir", str(dumps))
+    assert r.returncode == 0 and "quantize" in r.stderr, r.stderr
+    assert out.read_bytes()[4:8] == b"TFL3" and (dumps / "05-quantize.mlir").exists()
+    assert len(out.read_bytes()) < 0.35 * (dumps / "04-flatbuffer.tflite").stat().st_size

@@ -55,7 +55,12 @@ def _convert(args) -> int:
         tflx._passes(not args.no_builtin_passes, args.disable_pass, plugins, args.select_tf_ops,
                      args.allow_custom_ops, user_ops),
         args.pass_option)
-    if args.resume_from:
+    if args.resume_from and args.resume_from.endswith(".tflite"):  # only the quantize stage is left
+        if not args.quantize:
+            raise TflxError("--resume-from a .tflite resumes at the quantize stage: give --quantize MODE")
+        result = pipeline.quantize_file(args.resume_from, args.quantize, args.representative_data, args.io_type,
+                                        dump_dir=args.dump_dir, on_start=progress.start, on_stage=progress.done)
+    elif args.resume_from:
         from tflx.mlir import new_context
         ctx = new_context()
         loaded = pipeline.read_stage_file(args.resume_from, args.stage, ctx)
@@ -180,7 +185,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--signature", action="append", help="SavedModel signature key to convert (repeatable; default: all)")
     c.add_argument("--dump-dir", help="write NN-<stage>.mlir for every stage and timings.json here")
     c.add_argument("--stop-after", choices=STAGES, help="stop after this stage; -o gets its IR")
-    c.add_argument("--resume-from", metavar="FILE.mlir", help="continue from a (hand-edited) stage dump")
+    c.add_argument("--resume-from", metavar="FILE.mlir|FILE.tflite", help="continue from a (hand-edited) stage dump")
     c.add_argument("--stage", choices=STAGES[:-1], help="which stage the --resume-from file is (default: its header)")
     c.add_argument("--plugin", action="append", default=[], metavar="FILE.py|MODULE",
                    help="load passes from a plugin (repeatable); installed 'tflx.plugins' entry points load too")
