@@ -39,9 +39,10 @@ def static_square(x: ir.Value, max_n: int) -> tuple[list[int], int] | None:
 
 def decompose_batched(op, rewriter, max_n: int, emit) -> bool:
     """Shared driver of the linalg decompositions: for a static [..., n, n] operand, flatten the
-    batch to [nb, n, n], let `emit(tf, x, nb, n)` build the [nb, ...] result, restore the batch
-    dims (the result keeps the trailing dims `emit` gives it) and replace `op`. Returns True
-    (no match) when the operand is not a small static square float32 batch."""
+    batch to [nb, n, n], let `emit(tf, x, nb, n)` build the [nb, ...] result (or a tuple of them,
+    one per result of `op`), restore the batch dims (each result keeps the trailing dims `emit`
+    gives it) and replace `op`. Returns True (no match) when the operand is not a small static
+    square float32 batch."""
     found = static_square(op.operands[0], max_n)
     if found is None:
         return True
@@ -49,9 +50,9 @@ def decompose_batched(op, rewriter, max_n: int, emit) -> bool:
     nb = int(np.prod(batch, dtype=np.int64)) if batch else 1
     with rewriter.ip, op.location:
         tf = Tf()
-        out = emit(tf, tf.reshape(op.operands[0], [nb, n, n]), nb, n)
-        out = tf.reshape(out, batch + b.shape_of(out)[1:])
-    rewriter.replace_op(op, [out])
+        outs = emit(tf, tf.reshape(op.operands[0], [nb, n, n]), nb, n)
+        outs = [tf.reshape(o, batch + b.shape_of(o)[1:]) for o in (outs if isinstance(outs, tuple) else (outs,))]
+    rewriter.replace_op(op, outs)
     return False
 
 

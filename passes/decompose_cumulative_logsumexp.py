@@ -25,10 +25,6 @@ from tflx.plugin import PatternPass, register_pass, rewrite
 from ._tf_emit import Tf, shape
 
 
-def _bool(op, name: str) -> bool:
-    return name in op.attributes and ir.BoolAttr(op.attributes[name]).value
-
-
 @register_pass
 @dataclass(frozen=True)
 class DecomposeCumulativeLogsumexp(PatternPass):
@@ -51,7 +47,7 @@ class DecomposeCumulativeLogsumexp(PatternPass):
         n = dims[axis]
         if n > self.max_n or n == 0:
             return True
-        exclusive, reverse = _bool(op, "exclusive"), _bool(op, "reverse")
+        exclusive, reverse = b.bool_attr(op, "exclusive"), b.bool_attr(op, "reverse")
         with rewriter.ip, op.location:
             tf = Tf()
             size = list(dims)

@@ -46,11 +46,6 @@ def element_type(t: ir.Type) -> ir.RankedTensorType | None:
         return None
 
 
-def _through_identity(v: ir.Value) -> ir.Value:
-    op = b.defining_op(v, "tf.Identity")
-    return _through_identity(op.operands[0]) if op is not None else v
-
-
 def _users(v: ir.Value) -> list:
     return [u.owner for u in v.uses]
 
@@ -155,7 +150,7 @@ class DecomposeDynamicTensorLists(Pass):
         if any(u.name != "tf.TensorListStack" for u in stack_users):
             return None
         src = w.operands[k]
-        producer = b.defining_op(_through_identity(src), "tf.TensorListFromTensor", "tf.TensorListReserve")
+        producer = b.defining_op(b.skip_identity(src), "tf.TensorListFromTensor", "tf.TensorListReserve")
         if producer is None:
             return None
         with w.location, ir.InsertionPoint(w):
@@ -220,8 +215,8 @@ class DecomposeDynamicTensorLists(Pass):
             return b.tf("Fill", [b.constant(np.array([n] + dims, np.int32), dialect="tf"), zero()], ttype)
         if written is None:
             return None
-        written = _through_identity(written)
-        j = next((i for i, v in enumerate(ret.operands) if _through_identity(v) == written
+        written = b.skip_identity(written)
+        j = next((i for i, v in enumerate(ret.operands) if b.skip_identity(v) == written
                   and i < len(w.operands) and w.operands[i].type == elem), None)
         if j is None:
             return None

@@ -44,7 +44,7 @@ import numpy as np
 from tflx import builder as b
 from tflx.plugin import PatternPass, register_pass, rewrite
 
-from ._tf_emit import Tf, shape, static_square
+from ._tf_emit import Tf, decompose_batched, shape, static_square
 
 
 def _sign(perm) -> int:
@@ -156,13 +156,4 @@ class DecomposeMatrixDeterminant(PatternPass):
 
     @rewrite("tf.LogMatrixDeterminant")
     def decompose_log(self, op, rewriter):
-        found = static_square(op.operands[0], self.max_n)
-        if found is None:
-            return True
-        batch, n = found
-        nb = int(np.prod(batch, dtype=np.int64)) if batch else 1
-        with rewriter.ip, op.location:
-            tf = Tf()
-            sign, log_abs = slogdet_lu(tf, tf.reshape(op.operands[0], [nb, n, n]), n)
-            sign, log_abs = tf.reshape(sign, batch), tf.reshape(log_abs, batch)
-        rewriter.replace_op(op, [sign, log_abs])
+        return decompose_batched(op, rewriter, self.max_n, lambda tf, a, nb, n: tuple(slogdet_lu(tf, a, n)))

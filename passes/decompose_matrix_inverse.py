@@ -30,7 +30,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from tflx import builder as b
-from tflx.mlir import ir
 from tflx.plugin import PatternPass, register_pass, rewrite
 
 from ._tf_emit import Tf, decompose_batched, shape
@@ -90,7 +89,7 @@ class DecomposeMatrixInverse(PatternPass):
 
     @rewrite("tf.MatrixInverse")
     def decompose(self, op, rewriter):
-        if "adjoint" in op.attributes and ir.BoolAttr(op.attributes["adjoint"]).value:
+        if b.bool_attr(op, "adjoint"):
             # (A^T)^-1: the inverse of the transpose (a real matrix's adjoint).
             return decompose_batched(op, rewriter, self.max_n,
                                      lambda tf, a, nb, n: inverse_gauss_jordan(tf, tf.transpose(a), n))

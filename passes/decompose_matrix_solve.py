@@ -28,11 +28,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from tflx import builder as b
 from tflx.plugin import PatternPass, register_pass, rewrite
 
 from ._tf_emit import Tf
 from .decompose_matrix_inverse import solve_gauss_jordan
-from .decompose_triangular_solve import bool_attr, flatten_batch, matrix_and_rhs
+from .decompose_triangular_solve import flatten_batch, matrix_and_rhs
 
 
 @register_pass
@@ -53,7 +54,7 @@ class DecomposeMatrixSolve(PatternPass):
             tf = Tf()
             a = flatten_batch(tf, op.operands[0], batch)
             rhs = flatten_batch(tf, op.operands[1], batch)
-            if bool_attr(op, "adjoint", False):
+            if b.bool_attr(op, "adjoint"):
                 a = tf.transpose(a)
             x = tf.reshape(solve_gauss_jordan(tf, a, rhs, n), batch + [n, k])
         rewriter.replace_op(op, [x])

@@ -77,7 +77,7 @@ class DecomposeMiscOps(PatternPass):
         value = b.constant_value(axes)
         if value is None or value.size == 0:
             return True
-        keep = "keep_dims" in op.attributes and ir.BoolAttr(op.attributes["keep_dims"]).value
+        keep = b.bool_attr(op, "keep_dims")
         with rewriter.ip, op.location:
             squares = b.tf("Mul", [x, x], x.type)
             total = b.tf("Sum", [squares, axes], op.results[0].type, keep_dims=keep)

@@ -35,10 +35,6 @@ def interpolation_matrix(n_in: int, n_out: int, align_corners: bool, half_pixel_
     return np.asarray(out)[0, :, 0, :]
 
 
-def _bool(op, name: str) -> bool:
-    return name in op.attributes and ir.BoolAttr(op.attributes[name]).value
-
-
 @register_pass
 @dataclass(frozen=True)
 class DecomposeResizeBicubic(PatternPass):
@@ -62,7 +58,7 @@ class DecomposeResizeBicubic(PatternPass):
         h_out, w_out = (int(s) for s in size)
         if h_out * h_in > self.max_elements or w_out * w_in > self.max_elements:
             return True
-        corners, half = _bool(op, "align_corners"), _bool(op, "half_pixel_centers")
+        corners, half = b.bool_attr(op, "align_corners"), b.bool_attr(op, "half_pixel_centers")
         wh = interpolation_matrix(h_in, h_out, corners, half)
         ww = interpolation_matrix(w_in, w_out, corners, half)
         with rewriter.ip, op.location:

@@ -42,10 +42,6 @@ from tflx.plugin import PatternPass, register_pass, rewrite
 from ._tf_emit import Tf, shape, static_square
 
 
-def bool_attr(op, name: str, default: bool) -> bool:
-    return ir.BoolAttr(op.attributes[name]).value if name in op.attributes else default
-
-
 def matrix_and_rhs(op, max_n: int, broadcast: bool):
     """Shapes of a (matrix [..., n, n], rhs [..., n, k]) pair: (out_batch, n, k), or None when
     the matrix is not a small static square float32 batch, the rhs not a static float32
@@ -126,7 +122,7 @@ class DecomposeTriangularSolve(PatternPass):
         if found is None:
             return True
         out_batch, n, k = found
-        lower, adjoint = bool_attr(op, "lower", True), bool_attr(op, "adjoint", False)
+        lower, adjoint = b.bool_attr(op, "lower", True), b.bool_attr(op, "adjoint", False)
         with rewriter.ip, op.location:
             tf = Tf()
             a = flatten_batch(tf, op.operands[0], out_batch)

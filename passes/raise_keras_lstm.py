@@ -46,32 +46,27 @@ def _need(cond, why: str = ""):
         raise _NoMatch(why)
 
 
-def _skip_identity(v: ir.Value) -> ir.Value:
-    op = b.defining_op(v, "tf.Identity")
-    return _skip_identity(op.operands[0]) if op is not None else v
-
-
 def _def(v: ir.Value, *names: str) -> ir.Operation:
-    op = b.defining_op(_skip_identity(v), *names)
+    op = b.defining_op(b.skip_identity(v), *names)
     _need(op is not None, f"expected {names}")
     return op
 
 
 def _scalar(v: ir.Value):
-    a = b.constant_value(_skip_identity(v))
+    a = b.constant_value(b.skip_identity(v))
     _need(a is not None and a.size == 1, "expected a constant scalar")
     return a.reshape(()).item()
 
 
 def _const(v: ir.Value) -> np.ndarray:
-    a = b.constant_value(_skip_identity(v))
+    a = b.constant_value(b.skip_identity(v))
     _need(a is not None, "expected a constant")
     return a
 
 
 def _pair(op: ir.Operation, first: str, second: str):
     """Operands of a commutative binary op as (defined by `first`, defined by `second`)."""
-    x, y = (_skip_identity(v) for v in op.operands)
+    x, y = (b.skip_identity(v) for v in op.operands)
     for p, q in ((x, y), (y, x)):
         if b.defining_op(p, first) is not None and (second == "*" or b.defining_op(q, second) is not None):
             return p, q
@@ -81,28 +76,28 @@ def _pair(op: ir.Operation, first: str, second: str):
 def _sum_terms(v: ir.Value) -> list:
     """The leaves of a tree of AddV2 / BiasAdd. A Squeeze of a [1, n] term (Grappler's batch-1 form
     BiasAdd(x @ K, Squeeze(h @ R))) counts as the term itself: same values, broadcast over batch 1."""
-    v = _skip_identity(v)
+    v = b.skip_identity(v)
     op = b.defining_op(v, "tf.AddV2", "tf.BiasAdd", "tf.Squeeze")
     if op is None:
         return [v]
     if op.name == "tf.Squeeze":
         _need(b.shape_of(op.operands[0])[:1] == [1] and len(b.shape_of(op.operands[0])) == 2, "batch-1 squeeze")
-        return [_skip_identity(op.operands[0])]
+        return [b.skip_identity(op.operands[0])]
     return [t for w in op.operands for t in _sum_terms(w)]
 
 
 def _is_zero(v: ir.Value) -> bool:
     """A constant zero tensor or Fill(dims, 0): the loop's initial state as Keras makes it."""
-    v = _skip_identity(v)
+    v = b.skip_identity(v)
     a = b.constant_value(v)
     if a is None:
         fill = b.defining_op(v, "tf.Fill")
-        a = None if fill is None else b.constant_value(_skip_identity(fill.operands[1]))
+        a = None if fill is None else b.constant_value(b.skip_identity(fill.operands[1]))
     return a is not None and not np.any(a)
 
 
 def _same(v: ir.Value, w: ir.Value) -> bool:
-    return _skip_identity(v) == _skip_identity(w)
+    return b.skip_identity(v) == b.skip_identity(w)
 
 
 @dataclass
@@ -126,7 +121,7 @@ def _match_body(body) -> _Lstm:
     outs = list(ret.operands)
 
     def arg_index(v: ir.Value) -> int:
-        v = _skip_identity(v)
+        v = b.skip_identity(v)
         _need(v in args, "expected a loop argument")
         return args.index(v)
 
@@ -134,11 +129,11 @@ def _match_body(body) -> _Lstm:
     kout = h_new = kt = None
     last_only = False
     for k, v in enumerate(outs):
-        op = b.defining_op(_skip_identity(v), "tf.XlaDynamicUpdateSlice", "tf.ExpandDims")
+        op = b.defining_op(b.skip_identity(v), "tf.XlaDynamicUpdateSlice", "tf.ExpandDims")
         if op is None:
             continue
         if op.name == "tf.XlaDynamicUpdateSlice":
-            if _skip_identity(op.operands[0]) != args[k]:
+            if b.skip_identity(op.operands[0]) != args[k]:
                 continue
             exp = _def(op.operands[1], "tf.ExpandDims")
             idx = _def(op.operands[2], "tf.ConcatV2")
@@ -149,12 +144,12 @@ def _match_body(body) -> _Lstm:
             exp, last_only = op, True
         _need(_scalar(exp.operands[1]) == 0, "ExpandDims axis")
         _need(kout is None, "two output buffers")
-        kout, h_new = k, _skip_identity(exp.operands[0])
+        kout, h_new = k, b.skip_identity(exp.operands[0])
     _need(kout is not None, "no output buffer")
     # h' = Sigmoid(o) * Tanh(c')
     mul = _def(h_new, "tf.Mul")
     o_sig, tanh_c = _pair(mul, "tf.Sigmoid", "tf.Tanh")
-    c_new = _skip_identity(_def(tanh_c, "tf.Tanh").operands[0])
+    c_new = b.skip_identity(_def(tanh_c, "tf.Tanh").operands[0])
     # c' = Sigmoid(f) * c + Sigmoid(i) * Tanh(g)
     add = _def(c_new, "tf.AddV2")
     m1, m2 = (_def(v, "tf.Mul") for v in add.operands)
@@ -169,9 +164,9 @@ def _match_body(body) -> _Lstm:
     else:
         raise _NoMatch("cell update")
     gates = [_def(v, "tf.Sigmoid", "tf.Tanh").operands[0] for v in (i_sig, f_sig, g_tanh, o_sig)]
-    split = b.defining_op(_skip_identity(gates[0]), "tf.Split")
+    split = b.defining_op(b.skip_identity(gates[0]), "tf.Split")
     _need(split is not None and len(split.results) == 4, "gates from one 4-way Split")
-    _need([_skip_identity(g) for g in gates] == list(split.results), "Keras gate order i, f, c, o")
+    _need([b.skip_identity(g) for g in gates] == list(split.results), "Keras gate order i, f, c, o")
     _need(_scalar(split.operands[0]) in (1, -1), "split on the units axis")
     # z: a sum (AddV2 / BiasAdd, any nesting) of MatMul(x_t, K), MatMul(h, R) and constant biases
     mms, biases = [], []
@@ -182,7 +177,7 @@ def _match_body(body) -> _Lstm:
             mms.append(_def(leaf, "tf.MatMul"))
     _need(len(mms) == 2, "two MatMuls")
     mm_x, mm_h = mms
-    if b.defining_op(_skip_identity(mm_x.operands[0]), "tf.GatherV2") is None:
+    if b.defining_op(b.skip_identity(mm_x.operands[0]), "tf.GatherV2") is None:
         mm_x, mm_h = mm_h, mm_x
     for mm in (mm_x, mm_h):
         _need(not ir.BoolAttr(mm.attributes["transpose_a"]).value and not ir.BoolAttr(mm.attributes["transpose_b"]).value,
@@ -195,7 +190,7 @@ def _match_body(body) -> _Lstm:
     kt = kt_g
     kh = arg_index(mm_h.operands[0])
     _need(_same(outs[kh], h_new) and _same(outs[kc], c_new), "h' and c' carried")
-    _need(_skip_identity(outs[kx]) == args[kx], "input passed through")
+    _need(b.skip_identity(outs[kx]) == args[kx], "input passed through")
     kernel, recurrent = _const(mm_x.operands[1]), _const(mm_h.operands[1])
     units = recurrent.shape[0]
     _need(kernel.ndim == 2 and recurrent.shape == (units, 4 * units) and kernel.shape[1] == 4 * units, "weights")
@@ -212,13 +207,13 @@ def _match_body(body) -> _Lstm:
     _need(counts.get("tf.Sigmoid") == 3 and counts.get("tf.Tanh") == 2 and counts.get("tf.MatMul") == 2
           and counts.get("tf.Mul") == 3, "one LSTM cell")
     # every other carried value: passed through, or a counter (x + 1)
-    passthrough = {k for k, v in enumerate(outs) if _skip_identity(v) == args[k]}
+    passthrough = {k for k, v in enumerate(outs) if b.skip_identity(v) == args[k]}
     for k, v in enumerate(outs):
         if k in (kx, kh, kc, kout) or k in passthrough:
             continue
-        v = _skip_identity(v)
+        v = b.skip_identity(v)
         inc = _def(v, "tf.AddV2")
-        _need(_skip_identity(inc.operands[0]) == args[k] and _scalar(inc.operands[1]) == 1, "counter")
+        _need(b.skip_identity(inc.operands[0]) == args[k] and _scalar(inc.operands[1]) == 1, "counter")
     return _Lstm(kx, kh, kc, kout, kt, last_only, kernel, recurrent, bias, frozenset(passthrough))
 
 
@@ -231,14 +226,14 @@ def _steps(cond, loop, lstm: _Lstm) -> int:
     bounds = []
 
     def visit(v):
-        v = _skip_identity(v)
+        v = b.skip_identity(v)
         op = b.defining_op(v, "tf.LogicalAnd", "tf.Less")
         _need(op is not None, "condition")
         if op.name == "tf.LogicalAnd":
             for w in op.operands:
                 visit(w)
             return
-        counter, bound = (_skip_identity(w) for w in op.operands)
+        counter, bound = (b.skip_identity(w) for w in op.operands)
         _need(counter in args, "counter")
         _need(_scalar(loop.operands[args.index(counter)]) == 0, "counter starts at 0")
         if bound in args:
@@ -267,7 +262,7 @@ def _takes_element_0(op: ir.Operation) -> bool:
     """A StridedSlice x[0] / x[-1] of the one-element output buffer (how Keras reads the last output)."""
     if op.name != "tf.StridedSlice":
         return False
-    begin = b.constant_value(_skip_identity(op.operands[1]))
+    begin = b.constant_value(b.skip_identity(op.operands[1]))
     masks = {k: ir.IntegerAttr(op.attributes[k]).value
              for k in ("shrink_axis_mask", "ellipsis_mask", "new_axis_mask")}
     return (begin is not None and begin.shape == (1,) and int(begin[0]) in (0, -1)
@@ -275,7 +270,7 @@ def _takes_element_0(op: ir.Operation) -> bool:
 
 
 def _transpose_perm(op: ir.Operation) -> list | None:
-    a = b.constant_value(_skip_identity(op.operands[1]))
+    a = b.constant_value(b.skip_identity(op.operands[1]))
     return None if a is None else [int(v) for v in a]
 
 
@@ -315,20 +310,20 @@ class RaiseKerasLstm(Pass):
             _need(not len(list(r.uses)) or k in (lstm.kh, lstm.kout) or k in lstm.passthrough,
                   "final cell state or a counter used")
         # the input: Transpose(x, [1, 0, 2]), or ReverseV2 of that along time (go_backwards)
-        src = _skip_identity(xs)
+        src = b.skip_identity(xs)
         rev = b.defining_op(src, "tf.ReverseV2")
         if rev is not None:
             _need([int(a) for a in _const(rev.operands[1]).reshape(-1)] in ([0], [-3]), "reverse along time")
-            src = _skip_identity(rev.operands[0])
+            src = b.skip_identity(rev.operands[0])
         tr = b.defining_op(src, "tf.Transpose")
         _need(tr is not None and _transpose_perm(tr) == [1, 0, 2], "time-major transpose of the input")
 
     def _replace(self, w, lstm: _Lstm) -> None:
         f32 = ir.F32Type.get()
         units = lstm.recurrent.shape[0]
-        src = _skip_identity(w.operands[lstm.kx])
+        src = b.skip_identity(w.operands[lstm.kx])
         rev = b.defining_op(src, "tf.ReverseV2")
-        tr = b.defining_op(_skip_identity(rev.operands[0]) if rev is not None else src, "tf.Transpose")
+        tr = b.defining_op(b.skip_identity(rev.operands[0]) if rev is not None else src, "tf.Transpose")
         x = tr.operands[0]
         xdims = b.shape_of(x)  # [B, T, in]
         batch = xdims[0]

@@ -20,8 +20,7 @@ from tflx.plugin import Pass, register_pass
 
 
 def _constant(v: ir.Value):
-    op = b.defining_op(v, "tf.Identity")
-    return _constant(op.operands[0]) if op is not None else b.defining_op(v, "tf.Const")
+    return b.defining_op(b.skip_identity(v), "tf.Const")
 
 
 @register_pass

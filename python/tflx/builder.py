@@ -64,6 +64,17 @@ def attr_array(op: ir.Operation, name: str) -> np.ndarray:
     return np.array(ir.DenseElementsAttr(op.attributes[name]))
 
 
+def bool_attr(op: ir.Operation, name: str, default: bool = False) -> bool:
+    """A bool attribute's value, `default` when the op does not carry it."""
+    return ir.BoolAttr(op.attributes[name]).value if name in op.attributes else default
+
+
+def skip_identity(value: ir.Value) -> ir.Value:
+    """The value behind a chain of tf.Identity ops."""
+    op = defining_op(value, "tf.Identity")
+    return skip_identity(op.operands[0]) if op is not None else value
+
+
 def functions(module: ir.Module) -> dict:
     """The module's func.func ops by symbol name (loop bodies and branches are found this way)."""
     return {ir.StringAttr(op.operation.attributes["sym_name"]).value: op.operation

@@ -194,27 +194,13 @@ def float_io(tflite: bytes, io_type: str = "float32") -> bytes:
         front, back = [], []
         g.inputs, g.outputs = [int(i) for i in g.inputs], [int(i) for i in g.outputs]  # numpy views: read-only
         for pos, idx in enumerate(list(g.inputs)):
-            t = g.tensors[idx]
-            if t.type != s.TensorType.INT8:
-                continue
-            new = _io_tensor(s, t, t_new, b"_" + io_type.encode())
-            g.tensors.append(new)
-            model.buffers.append(s.BufferT())
-            new.buffer = len(model.buffers) - 1
-            g.inputs[pos] = len(g.tensors) - 1
-            remap[gi][idx] = len(g.tensors) - 1
-            front.append(_op(s, quant, [len(g.tensors) - 1], [idx]))
+            if g.tensors[idx].type == s.TensorType.INT8:
+                g.inputs[pos] = remap[gi][idx] = _add_io_tensor(s, model, g, g.tensors[idx], t_new, io_type)
+                front.append(_op(s, quant, [g.inputs[pos]], [idx]))
         for pos, idx in enumerate(list(g.outputs)):
-            t = g.tensors[idx]
-            if t.type != s.TensorType.INT8:
-                continue
-            new = _io_tensor(s, t, t_new, b"_" + io_type.encode())
-            g.tensors.append(new)
-            model.buffers.append(s.BufferT())
-            new.buffer = len(model.buffers) - 1
-            g.outputs[pos] = len(g.tensors) - 1
-            remap[gi][idx] = len(g.tensors) - 1
-            back.append(_op(s, quant if io_type == "uint8" else dequant, [idx], [len(g.tensors) - 1]))
+            if g.tensors[idx].type == s.TensorType.INT8:
+                g.outputs[pos] = remap[gi][idx] = _add_io_tensor(s, model, g, g.tensors[idx], t_new, io_type)
+                back.append(_op(s, quant if io_type == "uint8" else dequant, [idx], [g.outputs[pos]]))
         g.operators = front + list(g.operators) + back
     for sd in model.signatureDefs or []:  # the signature names the new I/O tensors
         for io in list(sd.inputs) + list(sd.outputs):
@@ -222,17 +208,22 @@ def float_io(tflite: bytes, io_type: str = "float32") -> bytes:
     return _builder_bytes(model)
 
 
-def _io_tensor(s, t, ttype, suffix: bytes):
+def _add_io_tensor(s, model, g, t, ttype, io_type: str) -> int:
+    """A new tensor of `ttype` shaped like `t` (with its own empty buffer), added to subgraph g;
+    returns its index. uint8 keeps t's scales, zero points + 128."""
     new = s.TensorT()
     new.shape, new.shapeSignature = t.shape, t.shapeSignature
     new.type = ttype
-    new.name = (t.name or b"io") + suffix
+    new.name = (t.name or b"io") + b"_" + io_type.encode()
     if ttype == s.TensorType.UINT8:
         q = s.QuantizationParametersT()
         q.scale = list(t.quantization.scale)
         q.zeroPoint = [int(z) + 128 for z in t.quantization.zeroPoint]
         new.quantization = q
-    return new
+    model.buffers.append(s.BufferT())
+    new.buffer = len(model.buffers) - 1
+    g.tensors.append(new)
+    return len(g.tensors) - 1
 
 
 def _op(s, code: int, inputs, outputs):
