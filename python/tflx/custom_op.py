@@ -965,7 +965,8 @@ def _add_decomposition(op: CustomOp, module, in_types, out_types, attrs: dict) -
 
     try:
         cf = tf.function(body, input_signature=specs, autograph=False).get_concrete_function()
-        text = tf.mlir.experimental.convert_function(cf, pass_pipeline=st.TF_IMPORT_PIPELINE)
+        text = tf.mlir.experimental.convert_function(
+            cf, pass_pipeline=f"{st.TF_IMPORT_PIPELINE},{st.TF_IMPORT_TAIL_PIPELINE}")
         text = tf.mlir.experimental.run_pass_pipeline(text, st.TF_STABLEHLO_PIPELINE)
     except Exception as e:  # noqa: BLE001 - the user's decomposition failed to trace or lower
         from .errors import first_line

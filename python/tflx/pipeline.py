@@ -13,7 +13,7 @@ from . import routes
 from . import stages as st
 from .atomic import write_atomic
 from .errors import TflxError
-from .mlir import clone_module, ir, new_context, op_histogram, parse_module, print_module, verify
+from .mlir import clone_module, ir, new_context, op_histogram, parse_module, print_module, verify, walk_ops
 from .plugin import Pass, PatternError, registered_passes
 
 STAGE_HEADER = "// tflx-stage: "
@@ -27,6 +27,7 @@ class ConversionResult:
     pass_counts: dict[str, int] = field(default_factory=dict)
     pass_rewrites: dict[str, dict[str, int]] = field(default_factory=dict)  # pass -> {op name: ops it removed}
     routes: routes.RouteRecord = field(default_factory=routes.RouteRecord)  # which route each TF op took
+    fake_quant: bool = False  # quantized in the tfl stage from the model's fake-quant ranges (QAT)
 
     @property
     def timings(self) -> dict[str, float]:
@@ -174,7 +175,7 @@ def _asm(op) -> str | None:
 
 
 def quantize_file(path: str, mode: str, data=None, io_type: str = "float32", dump_dir=None, on_start=None,
-                  on_stage=None) -> ConversionResult:
+                  on_stage=None, passes=()) -> ConversionResult:
     """Resume at the quantize stage: a float .tflite (e.g. a dump's 04-flatbuffer.tflite) quantized."""
     from .flatbuffer import validate
     try:
@@ -185,18 +186,30 @@ def quantize_file(path: str, mode: str, data=None, io_type: str = "float32", dum
     validate(fb, f"'{path}'")
     result = ConversionResult()
     result.flatbuffer = fb
-    _quantize_stage(result, new_context(), mode, data, io_type, dump_dir, on_start, on_stage)
+    _quantize_stage(result, new_context(), mode, data, io_type, dump_dir, on_start, on_stage, passes)
     return result
 
 
-def _quantize_stage(result, ctx, mode, data, io_type, dump_dir, on_start, on_stage) -> None:
-    """After the flatbuffer stage: the quantized .tflite (tflx.quantize), dumped as 05-quantize."""
+def _quantize_stage(result, ctx, mode, data, io_type, dump_dir, on_start, on_stage, passes=(),
+                    on_failure=None) -> None:
+    """After the flatbuffer stage: the quantized .tflite (tflx.quantize), dumped as 05-quantize.
+    Passes of stage "quantize" (plugins) rewrite its read-back IR; the file is then re-exported."""
     from . import quantize as qz
     if on_start:
         on_start("quantize")
     t0 = time.perf_counter()
-    fb = qz.quantize(result.flatbuffer, mode, data, io_type)
+    if result.fake_quant:  # quantized in the tfl stage: only the I/O types
+        fb = qz.integer_model_io(result.flatbuffer, io_type)
+    else:
+        fb = qz.quantize(result.flatbuffer, mode, data, io_type)
     module = st.flatbuffer_to_module(fb, ctx)
+    todo = [p for p in passes if p.stage == "quantize"]
+    if todo:
+        before = _asm(module.operation)
+        run_passes(todo, "quantize", module, result, on_failure)
+        if _asm(module.operation) != before:  # something rewrote: write the file anew
+            fb = st.export_flatbuffer(module, ctx)
+            module = st.flatbuffer_to_module(fb, ctx)
     r = st.StageResult("quantize", time.perf_counter() - t0, module, fb, op_histogram(module), None)
     result.stages["quantize"] = r
     result.flatbuffer = fb
@@ -204,6 +217,13 @@ def _quantize_stage(result, ctx, mode, data, io_type, dump_dir, on_start, on_sta
         _dump(dump_dir, "quantize", r)
     if on_stage:
         on_stage("quantize", r)
+
+
+def has_fake_quant(module: ir.Module) -> bool:
+    return any(op.name.startswith(FAKE_QUANT_PREFIX) for op in walk_ops(module))
+
+
+FAKE_QUANT_PREFIX = "tf.FakeQuantWithMinMax"
 
 
 def _dump(dump_dir: str, stage: str, result: st.StageResult) -> None:
@@ -313,8 +333,11 @@ def _run(*, signatures=None, resume: tuple[str, ir.Module] | None = None, ctx: i
                 tf_module = module
                 module, plan = _lower_to_stablehlo(tf_module, ctx, weights, plan, result)
             elif stage == "tfl":
+                # a quantization-aware-trained model: its fake-quant ranges give the int8 kernels
+                result.fake_quant = quantize == "int8" and has_fake_quant(module)
                 module = _legalize_to_tfl(module, ctx, {"fuse_dynamic_broadcast": fuse_dynamic_broadcast,
-                                                        "canonicalize_inf": canonicalize_inf}, tf_module, weights, plan, result,
+                                                        "canonicalize_inf": canonicalize_inf,
+                                                        "quantize_fake_quant": result.fake_quant}, tf_module, weights, plan, result,
                                           passes, dump_dir, counts_before_shlo,
                                           untrusted=resume is not None and not resume_passes)
             elif stage == "tfl-opt":
@@ -343,7 +366,8 @@ def _run(*, signatures=None, resume: tuple[str, ir.Module] | None = None, ctx: i
         if stage == stop_after:
             break
     if quantize and "flatbuffer" in result.stages and stop_after is None:  # --stop-after flatbuffer: the float file
-        _quantize_stage(result, ctx, quantize, representative_data, io_type, dump_dir, on_start, on_stage)
+        _quantize_stage(result, ctx, quantize, representative_data, io_type, dump_dir, on_start, on_stage, passes,
+                        on_failure)
     if dump_dir:
         write_atomic(os.path.join(dump_dir, "timings.json"),
                      json.dumps({"stages": result.timings, "passes": result.pass_counts}, indent=2))

@@ -25,7 +25,7 @@ from litert_converter._mlir import rewrite as _rw
 
 from .mlir import ir
 
-STAGES_WITH_PASSES = ("tf", "stablehlo", "tfl", "tfl-opt")
+STAGES_WITH_PASSES = ("tf", "stablehlo", "tfl", "tfl-opt", "quantize")  # quantize: with --quantize only
 
 _REGISTRY: dict[str, type["Pass"]] = {}
 

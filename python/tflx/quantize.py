@@ -179,6 +179,14 @@ def _op_index(model, builtin: int) -> int:
     return len(model.operatorCodes) - 1
 
 
+def integer_model_io(tflite: bytes, io_type: str = "float32") -> bytes:
+    """A model quantized in the converter (fake-quant ranges) takes and gives int8: float32 or
+    uint8 I/O as asked, like the calibrated int8 mode."""
+    if io_type not in IO_TYPES:
+        raise TflxError(f"unknown --io-type '{io_type}': choose one of {', '.join(IO_TYPES)}")
+    return tflite if io_type == "int8" else float_io(tflite, io_type)
+
+
 def float_io(tflite: bytes, io_type: str = "float32") -> bytes:
     """int8 model inputs/outputs -> float32 (QUANTIZE after each input, DEQUANTIZE before each
     output), or uint8 (QUANTIZE int8 <-> uint8 with zero point + 128)."""

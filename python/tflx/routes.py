@@ -37,6 +37,9 @@ NEVER_HIDDEN = frozenset({"tf.Const"})
 # TF ops the flatbuffer exporter writes as builtins itself (tf.If -> IF with branch subgraphs,
 # as in the stock converter): not leftovers.
 EXPORTED_TF_OPS = frozenset({"tf.If"})
+# Fake-quant ops on constant weights: the legalization leaves them (their ranges already became
+# Q/DQ pairs) for fold-fake-quant-constants; through StableHLO the ranges would be lost.
+FOLDED_IN_TFL_STAGE = ("tf.FakeQuantWithMinMax",)
 
 
 def op_type(name: str) -> str:
@@ -203,7 +206,8 @@ def restore_direct_ops(module: ir.Module) -> int:
 def leftover_tf_ops(module: ir.Module) -> list:
     """Instance keys of the TF ops still in a module after TFL legalization."""
     return [instance_key(op) for op in walk_ops(module)
-            if op.name.startswith("tf.") and op.name not in NEVER_HIDDEN | EXPORTED_TF_OPS]
+            if op.name.startswith("tf.") and op.name not in NEVER_HIDDEN | EXPORTED_TF_OPS
+            and not op.name.startswith(FOLDED_IN_TFL_STAGE)]
 
 
 def fallback_for_leftovers(plan: RoutePlan, record: RouteRecord, leftovers: list) -> RoutePlan | None:

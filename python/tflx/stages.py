@@ -23,8 +23,9 @@ from . import routes
 
 from . import STAGES  # noqa: E402  (the one list of stage names)
 
-TF_IMPORT_PIPELINE = ("func.func(tf-executor-to-functional-conversion),tf-shape-inference,"
-                      "canonicalize,symbol-dce")
+TF_IMPORT_PIPELINE = "func.func(tf-executor-to-functional-conversion)"
+TF_IMPORT_TAIL_PIPELINE = "tf-shape-inference,canonicalize,symbol-dce"
+TF_LIFTED_IMPORT_TAIL = "inline,symbol-dce"  # the inliner canonicalizes too
 # remove-shape-constraints drops broadcastability witnesses (TFLite checks at run time); after
 # it only const_shape/shape_of/broadcast remain for legalize-shape-to-stablehlo.
 TF_STABLEHLO_PIPELINE = "tf-stablehlo,canonicalize,func.func(remove-shape-constraints),canonicalize,cse"
@@ -85,7 +86,6 @@ def set_signature_attrs(func, key, inputs, outputs, input_tensors, output_tensor
 
 # ---- stage: tf ----------------------------------------------------------------------------
 
-TF_LIFTED_IMPORT_PIPELINE = "func.func(tf-executor-to-functional-conversion),inline,symbol-dce"
 TF_LIFTED_TAIL_PIPELINE = "tf-shape-inference,canonicalize,symbol-dce"
 
 
@@ -95,8 +95,7 @@ def _import_lifted(sig, ctx: ir.Context, weights: dict):
     from . import weights as wt
 
     try:
-        text = tf.mlir.experimental.convert_function(sig.concrete, pass_pipeline=TF_LIFTED_IMPORT_PIPELINE,
-                                                     show_debug_info=True)
+        text = _convert_function(sig.concrete, TF_IMPORT_PIPELINE, TF_LIFTED_IMPORT_TAIL)
     except Exception:  # noqa: BLE001 - the frozen route reports the error if it is real
         return None
     module = parse_module(text, ctx, stage="tf", what=f"TF import of signature '{sig.key}'")
@@ -109,11 +108,7 @@ def _import_lifted(sig, ctx: ir.Context, weights: dict):
             lifted = wt.lift(public[0], sig.captures, sig.key)
         except wt.CannotLift:
             return None
-    try:
-        text = tf.mlir.experimental.run_pass_pipeline(print_module(module), TF_LIFTED_TAIL_PIPELINE,
-                                                      show_debug_info=True)
-    except Exception as e:  # noqa: BLE001
-        raise _tf_error("tf", TF_LIFTED_TAIL_PIPELINE, e) from None
+    text = _run_tf_pipeline(print_module(module), TF_LIFTED_TAIL_PIPELINE)
     weights.update(lifted)
     return parse_module(text, ctx, stage="tf", what=f"TF import of signature '{sig.key}'")
 
@@ -121,11 +116,51 @@ def _import_lifted(sig, ctx: ir.Context, weights: dict):
 def _import_frozen(sig, ctx: ir.Context) -> ir.Module:
     import tensorflow as tf
     try:
-        text = tf.mlir.experimental.convert_function(sig.function, pass_pipeline=TF_IMPORT_PIPELINE,
-                                                     show_debug_info=True)
+        text = _convert_function(sig.function, TF_IMPORT_PIPELINE, TF_IMPORT_TAIL_PIPELINE)
+    except TflxError:
+        raise
     except Exception as e:  # noqa: BLE001
         raise _tf_error("tf", TF_IMPORT_PIPELINE, e) from None
     return parse_module(text, ctx, stage="tf", what=f"TF import of signature '{sig.key}'")
+
+
+_FAKE_QUANT_OP = '"tf.FakeQuantWithMinMax'
+_FAKE_QUANT_HIDDEN = '"tf.TflxKeep.FakeQuantWithMinMax'
+
+
+def _has_fake_quant(function) -> bool:
+    gd = function.graph.as_graph_def()
+    nodes = list(gd.node) + [n for f in gd.library.function for n in f.node_def]
+    return any(n.op.startswith("FakeQuantWithMinMax") for n in nodes)
+
+
+def _convert_function(function, head: str, tail: str) -> str:
+    """TF's import of a concrete function, then its passes `head`, then `tail`; a model with
+    fake-quant ops runs `tail` with them hidden (see _run_tf_pipeline)."""
+    import tensorflow as tf
+    if not _has_fake_quant(function):
+        return tf.mlir.experimental.convert_function(function, pass_pipeline=f"{head},{tail}",
+                                                     show_debug_info=True)
+    # shapes first: a hidden op's result types are not inferred
+    text = tf.mlir.experimental.convert_function(function, pass_pipeline=f"{head},tf-shape-inference",
+                                                 show_debug_info=True)
+    return _run_tf_pipeline(text, tail)
+
+
+def _run_tf_pipeline(text: str, pipeline: str) -> str:
+    """TF's passes on a module's text. Fake-quant ops are hidden from them (renamed; TF's dialect
+    passes unknown ops through): TF's canonicalize would fold a fake-quant on constant weights
+    with TF's kernels and lose the quantization-aware-trained ranges the tfl stage turns into
+    int8 kernels (the stock converter wraps them in custom ops for the same reason)."""
+    import tensorflow as tf
+    hide = _FAKE_QUANT_OP in text
+    if hide:
+        text = text.replace(_FAKE_QUANT_OP, _FAKE_QUANT_HIDDEN)
+    try:
+        text = tf.mlir.experimental.run_pass_pipeline(text, pipeline, show_debug_info=True)
+    except Exception as e:  # noqa: BLE001
+        raise _tf_error("tf", pipeline, e) from None
+    return text.replace(_FAKE_QUANT_HIDDEN, _FAKE_QUANT_OP) if hide else text
 
 
 def import_tf(signatures, ctx: ir.Context, weights: dict | None = None) -> ir.Module:
@@ -218,10 +253,13 @@ def lower_to_stablehlo(tf_module: ir.Module, ctx: ir.Context, weights: dict | No
 # ---- stage: tfl ---------------------------------------------------------------------------
 
 def legalize_to_tfl(module: ir.Module, ctx: ir.Context, *, fuse_dynamic_broadcast: bool = True,
-                    canonicalize_inf: bool = False, isolated: bool = False) -> ir.Module:
+                    canonicalize_inf: bool = False, quantize_fake_quant: bool = False,
+                    isolated: bool = False) -> ir.Module:
     """litert-converter's StableHLO -> TFL and TF -> TFL legalization. `isolated`: run it in a
     forked child (for IR read from a file: the TF legalization patterns crash the process on
-    some malformed TF ops, e.g. an attribute of another type than the op defines)."""
+    some malformed TF ops, e.g. an attribute of another type than the op defines).
+    `quantize_fake_quant`: the Q/DQ pairs the TF fake-quant ops legalize to become integer
+    kernels (litert's QDQ "STATIC" mode: quantization-aware-trained models, no calibration)."""
     from litert_converter import converter_api_ext as cx
 
     def legalize(m):
@@ -231,6 +269,8 @@ def legalize_to_tfl(module: ir.Module, ctx: ir.Context, *, fuse_dynamic_broadcas
         # litert's default (and stock's) replaces +-inf in constants by +-FLT_MAX: IsInf, -inf
         # paddings and log(0) identities then differ from TF. tflx keeps them unless asked.
         cfg.canonicalizing_inf_as_min_max_float = canonicalize_inf
+        if quantize_fake_quant:
+            cfg.qdq_conversion_mode = "STATIC"
         with ctx:
             try:
                 cx.run_convert_to_tfl_passes(m, passmanager.PassManager("builtin.module"), cfg)

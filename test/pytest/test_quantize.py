@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from tflxtest import tflx_cli
+from tflxtest import run_signature, tflx_cli
 
 
 @pytest.fixture(scope="module")
@@ -113,3 +113,98 @@ def test_stop_after_flatbuffer_then_resume_at_quantize(cnn_dense, tmp_path):
     assert r.returncode == 0 and "quantize" in r.stderr, r.stderr
     assert out.read_bytes()[4:8] == b"TFL3" and (dumps / "05-quantize.mlir").exists()
     assert len(out.read_bytes()) < 0.35 * (dumps / "04-flatbuffer.tflite").stat().st_size
+
+
+@pytest.fixture(scope="module")
+def qat_model(tf, tmp_path_factory):
+    """A model as quantization-aware training leaves it: TF fake-quant ops with constant ranges on
+    the input, the conv weights (per channel, symmetric), the activations and the dense weights."""
+    rs = np.random.RandomState(0)
+    w1 = rs.normal(0, 0.3, (3, 3, 3, 8)).astype(np.float32)
+    bound = np.abs(w1).max((0, 1, 2))
+    w2 = rs.normal(0, 0.1, (8 * 14 * 14, 10)).astype(np.float32)
+    b2 = rs.normal(0, 0.1, (10,)).astype(np.float32)
+    fq = tf.quantization.fake_quant_with_min_max_vars
+
+    class Qat(tf.Module):
+        @tf.function(input_signature=[tf.TensorSpec([1, 16, 16, 3], tf.float32)])
+        def serve(self, x):
+            x = fq(x, 0.0, 1.0)
+            w = tf.quantization.fake_quant_with_min_max_vars_per_channel(
+                tf.constant(w1), tf.constant(-bound), tf.constant(bound), narrow_range=True)
+            y = fq(tf.nn.relu(tf.nn.conv2d(x, w, 1, "VALID")), 0.0, 6.0)
+            y = tf.matmul(tf.reshape(y, [1, -1]), fq(tf.constant(w2), -1.0, 1.0, narrow_range=True)) + b2
+            return {"y": fq(y, -8.0, 8.0)}
+
+    m = Qat()
+    path = str(tmp_path_factory.mktemp("qat") / "m")
+    tf.saved_model.save(m, path, signatures=m.serve)
+    x = np.random.RandomState(3).uniform(0, 1, (1, 16, 16, 3)).astype(np.float32)
+    return path, x, m.serve(tf.constant(x))["y"].numpy()
+
+
+def test_fake_quant_fold_matches_tf(tf):
+    """fold-fake-quant-constants computes what TF's kernel computes (nudged ranges, rounding)."""
+    from tflx.passes.fold_fake_quant_constants import fake_quant
+    rs = np.random.RandomState(7)
+    for bits, narrow in ((8, False), (8, True), (4, False)):
+        x = rs.normal(0, 2, (64, 5)).astype(np.float32)
+        lo, hi = -rs.uniform(0.1, 3, 5).astype(np.float32), rs.uniform(0.1, 3, 5).astype(np.float32)
+        want = tf.quantization.fake_quant_with_min_max_vars_per_channel(x, lo, hi, num_bits=bits,
+                                                                        narrow_range=narrow).numpy()
+        np.testing.assert_array_equal(fake_quant(x, lo, hi, bits, narrow), want)
+        want = tf.quantization.fake_quant_with_min_max_vars(x, lo[0], hi[0], num_bits=bits, narrow_range=narrow)
+        np.testing.assert_array_equal(fake_quant(x, lo[0], hi[0], bits, narrow), want.numpy())
+
+
+def test_quantization_aware_trained_model_gets_int8_kernels_without_data(tf, qat_model):
+    """--quantize int8 on a model with fake-quant ops: the ranges come from the model (no
+    calibration), the kernels are int8, the I/O stays float32, and the output is TF's."""
+    import tflx
+    from ai_edge_litert.interpreter import Interpreter
+    from tflx.flatbuffer import op_histogram
+    path, x, want = qat_model
+    r = tflx.convert(path, quantize="int8")
+    ops = dict(op_histogram(r.flatbuffer))
+    assert ops == {"QUANTIZE": 1, "CONV_2D": 1, "RESHAPE": 1, "FULLY_CONNECTED": 1, "DEQUANTIZE": 1}, ops
+    it = Interpreter(model_content=r.flatbuffer)
+    types = {d["name"]: d["dtype"] for d in it.get_tensor_details()}
+    assert sum(t == np.int8 for t in types.values()) >= 5, types  # activations and weights
+    runner = it.get_signature_runner()
+    assert runner.get_input_details()["x"]["dtype"] == np.float32
+    got = runner(x=x)["y"]
+    assert np.abs(got - want).max() <= 16 / 255 + 1e-6  # within one step of the output's grid
+    float_model = tflx.convert(path)  # without --quantize: float kernels between Q/DQ pairs
+    assert "CONV_2D" in dict(op_histogram(float_model.flatbuffer))
+    np.testing.assert_allclose(run_signature(float_model.flatbuffer, x=x)["y"], want, atol=16 / 255 + 1e-6)
+    stock = tf.lite.TFLiteConverter.from_saved_model(path)
+    stock.optimizations = [tf.lite.Optimize.DEFAULT]
+    stock = stock.convert()
+    assert dict(op_histogram(stock)) == ops and len(r.flatbuffer) <= 1.02 * len(stock), (len(r.flatbuffer), len(stock))
+
+
+def test_plugin_runs_after_the_quantize_stage(cnn_dense, tmp_path):
+    """A pass of stage "quantize" rewrites the quantized model's IR; the file is written anew."""
+    from ai_edge_litert.interpreter import Interpreter
+    import tflx
+    from tflx.plugin import PatternPass, rewrite
+
+    class ReluLastDense(PatternPass):  # the last (int8) FULLY_CONNECTED gets a fused RELU
+        name = "relu-last-dense"
+        stage = "quantize"
+
+        @rewrite("tfl.fully_connected")
+        def relu(self, op, rewriter):
+            from tflx.mlir import ir
+            if ir.StringAttr(op.attributes["fused_activation_function"]).value != "NONE":
+                return True
+            op.attributes["fused_activation_function"] = ir.StringAttr.get("RELU")
+
+    path, rep, _ = cnn_dense
+    r = tflx.convert(path, quantize="int8", representative_data=rep, plugins=[ReluLastDense()],
+                     dump_dir=str(tmp_path))
+    assert r.pass_counts.get("relu-last-dense", 0) >= 1
+    assert '"RELU"' in (tmp_path / "05-quantize.mlir").read_text()
+    runner = Interpreter(model_content=r.flatbuffer).get_signature_runner()
+    x = np.random.RandomState(5).uniform(-1, 1, (1, 32, 32, 3)).astype(np.float32)
+    assert next(iter(runner(image=x).values())).min() >= 0

@@ -59,7 +59,8 @@ def _convert(args) -> int:
         if not args.quantize:
             raise TflxError("--resume-from a .tflite resumes at the quantize stage: give --quantize MODE")
         result = pipeline.quantize_file(args.resume_from, args.quantize, args.representative_data, args.io_type,
-                                        dump_dir=args.dump_dir, on_start=progress.start, on_stage=progress.done)
+                                        dump_dir=args.dump_dir, on_start=progress.start, on_stage=progress.done,
+                                        passes=passes)
     elif args.resume_from:
         from tflx.mlir import new_context
         ctx = new_context()
@@ -232,7 +233,7 @@ def build_parser() -> argparse.ArgumentParser:
 # Further subcommands live in their own modules under tflx.cli, each with
 # `add_parser(subparsers)` that sets `fn`; list them here.
 SUBCOMMAND_MODULES: list[str] = ["tflx.cli.convert_debug", "tflx.cli.verify_cmd", "tflx.cli.assess_cmd",
-                                 "tflx.cli.reduce_cmd", "tflx.cli.run_cmd"]
+                                 "tflx.cli.reduce_cmd", "tflx.cli.run_cmd", "tflx.cli.explore_cmd"]
 
 
 def _main(argv):
