@@ -1,6 +1,210 @@
-"""Python namespace the MLIR bindings look up for `tfl.*` ops.
+"""TFL op knowledge for rules: typed views (operands and attributes by name) and result types.
 
-litert-converter ships no generated op classes for this dialect; without a module to find, the
-bindings retry (and fail) an import for every op handed to Python — 3x slower rewrites. Ops
-are created by name (see tflx.builder).
+    from tflx.dialects import tfl
+    fc = tfl.view(op)                  # op is a tfl.fully_connected
+    fc.input, fc.filter, fc.bias       # ir.Values, by the dialect's operand names
+    fc.keep_num_dims                   # False (a Python value, not an ir.BoolAttr)
+    tfl.activation(op)                 # "NONE" when the op fuses no activation (or has no such attribute)
+
+Operand names follow the TFL dialect's definitions (tfl_ops.td); attribute names and kinds
+come from the ops themselves, so a view reads any attribute an op carries. Result types of ops
+built without one (`b.tfl("logistic", [x])`) follow `result_types` below: TFL ops have no MLIR
+type inference in litert-converter 0.5.0.
+
+This module is also the namespace the MLIR bindings look up for `tfl.*` op classes (see
+tflx.mlir); it defines none, ops are created by name.
 """
+from __future__ import annotations
+
+import numpy as np
+
+from tflx.mlir import ir
+
+# Operand names of the ops rules touch most (tfl_ops.td).
+OPERANDS = {
+    "tfl.fully_connected": ("input", "filter", "bias"),
+    "tfl.conv_2d": ("input", "filter", "bias"),
+    "tfl.depthwise_conv_2d": ("input", "filter", "bias"),
+    "tfl.transpose_conv": ("output_shape", "weights", "input", "bias"),
+    "tfl.batch_matmul": ("x", "y"),
+    "tfl.add": ("lhs", "rhs"), "tfl.sub": ("lhs", "rhs"), "tfl.mul": ("lhs", "rhs"),
+    "tfl.div": ("lhs", "rhs"), "tfl.maximum": ("lhs", "rhs"), "tfl.minimum": ("lhs", "rhs"),
+    "tfl.pow": ("lhs", "rhs"), "tfl.squared_difference": ("lhs", "rhs"),
+    "tfl.reshape": ("input", "shape"), "tfl.transpose": ("input", "perm"),
+    "tfl.concatenation": None,  # variadic: view.values
+    "tfl.pad": ("input", "padding"), "tfl.padv2": ("input", "padding", "constant_values"),
+    "tfl.mean": ("input", "axis"), "tfl.sum": ("input", "axes"), "tfl.reduce_max": ("input", "axes"),
+    "tfl.strided_slice": ("input", "begin", "end", "strides"), "tfl.slice": ("input", "begin", "size"),
+    "tfl.gather": ("params", "indices"), "tfl.softmax": ("input",), "tfl.logistic": ("x",),
+    "tfl.average_pool_2d": ("input",), "tfl.max_pool_2d": ("input",),
+    "tfl.select_v2": ("condition", "x", "y"), "tfl.cast": ("input",), "tfl.custom": None,
+}
+
+_UNARY_SAME = {"abs", "ceil", "cos", "elu", "exp", "floor", "gelu", "hard_swish", "leaky_relu", "log",
+               "log_softmax", "logistic", "neg", "prelu", "relu", "relu6", "relu_n1_to_1", "relu_0_to_1",
+               "round", "rsqrt", "sign", "sin", "softmax", "sqrt", "square", "tanh", "zeros_like",
+               "ones_like", "l2_normalization", "local_response_normalization", "reverse_v2", "dequantize"}
+_BROADCAST = {"add", "sub", "mul", "div", "maximum", "minimum", "pow", "squared_difference",
+              "floor_div", "floor_mod", "logical_and", "logical_or"}
+_COMPARE = {"equal", "not_equal", "less", "less_equal", "greater", "greater_equal"}
+
+
+def activation(op) -> str:
+    """The fused activation function ("NONE", "RELU", "RELU6", ...); "NONE" when absent."""
+    a = op.attributes["fused_activation_function"] if "fused_activation_function" in op.attributes else None
+    return ir.StringAttr(a).value if a is not None else "NONE"
+
+
+class View:
+    """An op's operands and attributes by name, attribute values as Python values."""
+
+    def __init__(self, op):
+        self.op = op.operation if hasattr(op, "operation") else op
+        self._names = OPERANDS.get(self.op.name) or ()
+
+    def __getattr__(self, key):
+        if key.startswith("_"):
+            raise AttributeError(key)
+        if key in self._names:
+            i = self._names.index(key)
+            return self.op.operands[i] if i < len(self.op.operands) else None
+        if key == "values":  # variadic ops: every operand
+            return list(self.op.operands)
+        if key in self.op.attributes:
+            return attribute_value(self.op.attributes[key])
+        known = list(self._names) + [a if isinstance(a, str) else a.name for a in self.op.attributes]
+        raise AttributeError(f"{self.op.name} has no operand or attribute '{key}' (it has: {', '.join(known)})")
+
+    @property
+    def activation(self) -> str:
+        return activation(self.op)
+
+
+def view(op) -> View:
+    return View(op)
+
+
+def attribute_value(attr):
+    """An MLIR attribute as a Python value: bool, int, float, str, list, numpy array, ir.Type;
+    other attributes come back as they are."""
+    for cls, get in ((ir.BoolAttr, lambda a: a.value), (ir.IntegerAttr, lambda a: a.value),
+                     (ir.FloatAttr, lambda a: a.value), (ir.StringAttr, lambda a: a.value),
+                     (ir.TypeAttr, lambda a: a.value)):
+        try:
+            return get(cls(attr))
+        except ValueError:
+            pass
+    try:
+        return np.array(ir.DenseElementsAttr(attr))
+    except ValueError:
+        pass
+    try:
+        return [attribute_value(a) for a in ir.ArrayAttr(attr)]
+    except ValueError:
+        return attr
+
+
+# ---- result types ----------------------------------------------------------------------------
+
+def result_types(name: str, operands, attributes: dict) -> list[ir.Type]:
+    """Result types for a TFL op built without them; raises tflx.result_types.CannotInfer."""
+    from tflx.result_types import CannotInfer
+    short = name[4:]
+    types = [v.type for v in operands]
+    if short in _UNARY_SAME and types:
+        return [types[0]]
+    if short in _BROADCAST and len(types) == 2:
+        return [_broadcast(types[0], types[1], None)]
+    if short in _COMPARE and len(types) == 2:
+        return [_broadcast(types[0], types[1], ir.IntegerType.get_signless(1))]
+    rule = _SHAPE_RULES.get(short)
+    if rule is not None:
+        return [rule(operands, attributes)]
+    raise CannotInfer(f"'{name}': tflx has no result-type rule for it (tflx.dialects.tfl.result_types): "
+                      "give its result type")
+
+
+def _dims(t) -> list | None:
+    s = ir.ShapedType(t)
+    return [None if ir.ShapedType.is_dynamic_size(d) else d for d in s.shape] if s.has_rank else None
+
+
+def _tensor(dims, element) -> ir.Type:
+    if dims is None:
+        return ir.UnrankedTensorType.get(element)
+    return ir.RankedTensorType.get([ir.ShapedType.get_dynamic_size() if d is None else d for d in dims], element)
+
+
+def _broadcast(a, b, element):
+    element = element or ir.ShapedType(a).element_type
+    da, db = _dims(a), _dims(b)
+    if da is None or db is None:
+        return _tensor(None, element)
+    n = max(len(da), len(db))
+    da, db = [1] * (n - len(da)) + da, [1] * (n - len(db)) + db
+    out = []
+    for x, y in zip(da, db):
+        out.append(y if x == 1 else x if y == 1 else x if x == y else None if None in (x, y) else _bad(a, b))
+    return _tensor(out, element)
+
+
+def _bad(a, b):
+    from tflx.result_types import CannotInfer
+    raise CannotInfer(f"operand shapes {a} and {b} do not broadcast")
+
+
+def _const(value):
+    from tflx import builder as b
+    return b.constant_value(value)
+
+
+def _reshape(operands, attributes):
+    shape = _const(operands[1])
+    element = ir.ShapedType(operands[0].type).element_type
+    if shape is None:
+        n = ir.ShapedType(operands[1].type).shape[0] if ir.ShapedType(operands[1].type).has_rank else None
+        return _tensor(None if n is None or n < 0 else [None] * n, element)
+    dims = [int(d) for d in shape]
+    src = _dims(operands[0].type)
+    if -1 in dims and src is not None and None not in src:
+        known = int(np.prod([d for d in dims if d != -1], dtype=np.int64))
+        dims[dims.index(-1)] = int(np.prod(src, dtype=np.int64)) // max(known, 1)
+    return _tensor([None if d == -1 else d for d in dims], element)
+
+
+def _transpose(operands, attributes):
+    perm, src = _const(operands[1]), _dims(operands[0].type)
+    element = ir.ShapedType(operands[0].type).element_type
+    if perm is None or src is None:
+        return _tensor(None if src is None else [None] * len(src), element)
+    return _tensor([src[int(p)] for p in perm], element)
+
+
+def _fully_connected(operands, attributes):
+    x, w = _dims(operands[0].type), _dims(operands[1].type)
+    element = ir.ShapedType(operands[0].type).element_type
+    keep = "keep_num_dims" in attributes and ir.BoolAttr(attributes["keep_num_dims"]).value
+    units = w[0] if w is not None else None
+    if x is None:
+        return _tensor(None, element)
+    if keep:
+        return _tensor(x[:-1] + [units], element)
+    rows = None if None in x[:-1] else int(np.prod(x[:-1], dtype=np.int64))
+    return _tensor([rows, units], element)
+
+
+def _concatenation(operands, attributes):
+    axis = ir.IntegerAttr(attributes["axis"]).value
+    dims = [_dims(v.type) for v in operands]
+    element = ir.ShapedType(operands[0].type).element_type
+    if any(d is None for d in dims):
+        return _tensor(None, element)
+    axis %= len(dims[0])
+    out = list(dims[0])
+    sizes = [d[axis] for d in dims]
+    out[axis] = None if None in sizes else sum(sizes)
+    return _tensor(out, element)
+
+
+_SHAPE_RULES = {"reshape": _reshape, "transpose": _transpose, "fully_connected": _fully_connected,
+                "concatenation": _concatenation}

@@ -15,7 +15,7 @@ import numpy as np
 
 from tflx import builder as b
 from tflx.mlir import ir
-from tflx.plugin import PatternPass, register_pass, rewrite
+from tflx.plugin import NO_MATCH, PatternPass, register_pass, rewrite
 
 
 def nudged_range(lo, hi, num_bits: int, narrow_range: bool):
@@ -50,30 +50,18 @@ class FoldFakeQuantConstants(PatternPass):
     stage = "tfl"
     description = "Fold TF fake-quant ops on constant weights (QAT models) into constants, as TF would"
 
-    @rewrite("tf.FakeQuantWithMinMaxVars")
-    def fold_vars(self, op, rewriter):
-        return self.fold(op, rewriter)
-
-    @rewrite("tf.FakeQuantWithMinMaxVarsPerChannel")
-    def fold_per_channel(self, op, rewriter):
-        return self.fold(op, rewriter)
-
-    @rewrite("tf.FakeQuantWithMinMaxArgs")
-    def fold_args(self, op, rewriter):
-        return self.fold(op, rewriter)
-
-    @staticmethod
-    def fold(op, rewriter):
+    @rewrite("tf.FakeQuantWithMinMaxVars", "tf.FakeQuantWithMinMaxVarsPerChannel", "tf.FakeQuantWithMinMaxArgs")
+    def fold(self, op, rewriter):
         x = b.constant_value(op.operands[0])
         if x is None or not b.is_float(op.operands[0]):
-            return True
+            return NO_MATCH
         if op.name == "tf.FakeQuantWithMinMaxArgs":
             lo, hi = (ir.FloatAttr(op.attributes[k]).value if k in op.attributes else d
                       for k, d in (("min", -6.0), ("max", 6.0)))
         else:
             lo, hi = b.constant_value(op.operands[1]), b.constant_value(op.operands[2])
             if lo is None or hi is None:
-                return True
+                return NO_MATCH
         bits = ir.IntegerAttr(op.attributes["num_bits"]).value if "num_bits" in op.attributes else 8
         folded = fake_quant(x, lo, hi, bits, b.bool_attr(op, "narrow_range"))
         with rewriter.ip, op.location:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from tflx import builder as b
 from tflx.dialects.quant import UniformType
 from tflx.mlir import ir
-from tflx.plugin import PatternPass, register_pass, rewrite
+from tflx.plugin import NO_MATCH, PatternPass, register_pass, rewrite
 
 
 @register_pass
@@ -26,12 +26,12 @@ class FoldQuantizeConstants(PatternPass):
     def fold(self, op, rewriter):
         x = b.constant_value(op.operands[0])
         if x is None or not b.is_float(op.operands[0]):
-            return True
+            return NO_MATCH
         qtype = ir.TypeAttr(op.attributes["qtype"]).value
         try:
             uniform = UniformType.parse(str(qtype))
         except ValueError:  # another quantized type: left to the runtime
-            return True
+            return NO_MATCH
         # the value holds the storage bits as signless integers (u8 as i8), as litert's importer does
         stored = uniform.quantize(x)
         stored = stored.view(f"int{stored.dtype.itemsize * 8}")

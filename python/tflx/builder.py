@@ -123,16 +123,37 @@ def constant(array, dtype=None, dialect: str = "tfl") -> ir.Value:
     return op(name, results=[attr.type], attributes={"value": attr}).result
 
 
-def tf(name: str, operands, result_type, **attributes) -> ir.Value:
-    """A TensorFlow op (`tf.<name>`), e.g. b.tf("Reshape", [x, shape], b.tensor([2, 9]))."""
-    attrs = {k: (v if isinstance(v, ir.Attribute) else _attr(v)) for k, v in attributes.items()}
-    return op("tf." + name, operands, [result_type], attrs).result
+def tf(name: str, operands, result_type=None, **attributes):
+    """A TensorFlow op (`tf.<name>`), e.g. b.tf("Reshape", [x, shape]). Without `result_type`
+    the result types come from TF's shape functions (tflx.result_types). One result: its
+    ir.Value; several: a tuple of them. `result_type` may be a list (one type per result)."""
+    return _build("tf." + name, operands, result_type, attributes)
 
 
-def tfl(name: str, operands, result_type, **attributes) -> ir.Value:
-    """A TFLite op (`tfl.<name>`), verified by MLIR's verifier when the pass ends."""
+def tfl(name: str, operands, result_type=None, **attributes):
+    """A TFLite op (`tfl.<name>`), verified by MLIR's verifier when the pass ends. Without
+    `result_type`: elementwise, broadcasting and common shape ops infer it (tflx.dialects.tfl)."""
+    return _build("tfl." + name, operands, result_type, attributes)
+
+
+def stablehlo(name: str, operands, result_type=None, **attributes):
+    """A StableHLO op (`stablehlo.<name>`); without `result_type`, the op's type inference."""
+    return _build("stablehlo." + name, operands, result_type, attributes)
+
+
+def _build(name: str, operands, result_type, attributes: dict):
+    from . import result_types
     attrs = {k: (v if isinstance(v, ir.Attribute) else _attr(v)) for k, v in attributes.items()}
-    return op("tfl." + name, operands, [result_type], attrs).result
+    operands = list(operands)
+    if result_type is None:
+        try:
+            results = result_types.infer(name, operands, attrs)
+        except result_types.CannotInfer as e:
+            raise TypeError(str(e)) from None
+    else:
+        results = list(result_type) if isinstance(result_type, (list, tuple)) else [result_type]
+    new = op(name, operands, results, attrs)
+    return new.result if len(results) == 1 else tuple(new.results)
 
 
 def attr(v) -> ir.Attribute:

@@ -10,9 +10,11 @@ options as dataclass fields. A `PatternPass` holds rewrite rules, each matching 
         stage = "tfl"
 
         @rewrite("tfl.foo")
-        def fold(self, op, rewriter): ...   # return True when not matched
+        def fold(self, op, rewriter):
+            if ...: return NO_MATCH            # not an op this rule handles
+            rewriter.replace_op(op, [...])     # rewrite; return nothing
 
-Rules run under MLIR's greedy driver (`apply_patterns_and_fold_greedily`).
+Rules run under MLIR's greedy driver (`apply_patterns_and_fold_greedily`), in the order written.
 """
 from __future__ import annotations
 
@@ -57,17 +59,42 @@ class Pass:
         return f"{path}:{frames[-1].lineno}" if frames else cls.source()
 
 
-def rewrite(op_name: str, benefit: int = 1):
-    """Mark a PatternPass method as the rewrite rule for ops named `op_name`.
+def rewrite(*op_names: str, benefit: int = 1, match: str | None = None):
+    """Mark a PatternPass method as a rewrite rule for ops named `op_names`.
 
-    The method gets (op, rewriter) and returns a falsy value when it rewrote the op,
-    True when the op does not match (MLIR's Python convention)."""
+    The method gets (op, rewriter) and either rewrites the op and returns nothing, or returns
+    `NO_MATCH` when the op is not one it handles. With `match`, a DAG pattern in the custom-op
+    pattern language (e.g. "tf.Mul(%x, tf.Sigmoid(%x))"; its root names the op), the rule runs only
+    on ops the pattern matches and gets the captures as keyword arguments (`%x` -> x: the
+    ir.Value, `{value=$a}` -> a: the attribute's value).
+
+    Rules apply in the order they are written (a higher `benefit` goes first). The older
+    protocol -- True for no match, any falsy value for rewritten -- still works, with a warning."""
+    pattern = None
+    if match is not None:
+        from .custom_op import Pattern
+        pattern = Pattern.parse(match)
+        op_names = op_names or (pattern.root,)
+        if set(op_names) != {pattern.root}:
+            raise ValueError(f"@rewrite({', '.join(op_names)}): the pattern's root is {pattern.root}")
+    if not op_names:
+        raise ValueError("@rewrite needs an op name (or match=PATTERN)")
 
     def mark(fn):
-        fn._tflx_rewrite = (op_name, benefit)
+        fn._tflx_rewrite = (tuple(op_names), benefit, pattern)
         return fn
 
     return mark
+
+
+class _NoMatch:
+    """What a rule returns when the op is not one it handles."""
+
+    def __repr__(self):
+        return "NO_MATCH"
+
+
+NO_MATCH = _NoMatch()
 
 
 class PatternError(Exception):
@@ -94,17 +121,25 @@ class PatternPass(Pass):
     greedy_folding: ClassVar[bool] = False
 
     def rules(self):
-        for attr in dir(type(self)):
-            fn = getattr(type(self), attr)
-            if callable(fn) and hasattr(fn, "_tflx_rewrite"):
-                op_name, benefit = fn._tflx_rewrite
+        """(op name, benefit, bound rule) in the order the rules are written (base classes first;
+        an override keeps its base's place)."""
+        found: dict[str, Callable] = {}
+        for klass in reversed(type(self).__mro__):
+            for attr, fn in vars(klass).items():
+                if callable(fn) and hasattr(fn, "_tflx_rewrite"):
+                    found[attr] = fn
+        for attr, fn in found.items():
+            op_names, benefit = fn._tflx_rewrite[:2]
+            for op_name in op_names:
                 yield op_name, benefit, getattr(self, attr)
 
     def run(self, module: ir.Module) -> int:
         count = [0]
         patterns = _rw.RewritePatternSet(module.context)
-        for op_name, benefit, fn in self.rules():
-            patterns.add(op_name, self._guard(fn, count), benefit)
+        rules = list(self.rules())
+        for i, (op_name, benefit, fn) in enumerate(rules):
+            # MLIR orders patterns by benefit: encode the written order below the user's benefit
+            patterns.add(op_name, self._guard(fn, count), min(65535, benefit * 1000 + max(0, 999 - i)))
         config = _rw.GreedyRewriteConfig()
         config.enable_folding = self.greedy_folding
         config.enable_constant_cse = self.greedy_folding
@@ -114,20 +149,50 @@ class PatternPass(Pass):
         return count[0]
 
     def _guard(self, fn: Callable, count: list) -> Callable:
-        # Exceptions must not unwind through the C++ driver: record and re-raise after it.
+        # An exception raised here unwinds through the C++ driver as a PatternError carrying the
+        # rule, op and file:line; the pipeline reports it (tflx.pipeline._run_pass).
+        rule = f"{type(self).__name__}.{fn.__name__}"
+        pattern = fn._tflx_rewrite[2]
+
         def callback(op, rewriter):
             try:
-                no_match = fn(op, rewriter)
+                if pattern is not None:
+                    captures = pattern.match(op)
+                    if captures is None:
+                        return True
+                    result = fn(op, rewriter, **captures)
+                else:
+                    result = fn(op, rewriter)
             except PatternError:
                 raise
             except Exception as e:  # noqa: BLE001 - reported with rule and op below
-                raise PatternError(f"{type(self).__name__}.{fn.__name__}", op.name,
-                                   _raise_site(e, fn), e) from e
+                raise PatternError(rule, op.name, _raise_site(e, fn), e) from e
+            no_match = _no_match(result, rule, type(self).__module__)
             if not no_match:
                 count[0] += 1
             return no_match
 
         return callback
+
+
+_WARNED: set = set()
+
+
+def _no_match(result, rule: str, module: str) -> bool:
+    """A rule's return value -> MLIR's (True: no match). None: rewritten; NO_MATCH: not matched;
+    the older True / falsy protocol is accepted (built-in passes still use it) and warned about
+    in plugins."""
+    if result is None:
+        return False
+    if result is NO_MATCH:
+        return True
+    if not module.startswith("tflx.passes") and rule not in _WARNED:
+        _WARNED.add(rule)
+        import warnings
+        hint = ("return tflx.plugin.NO_MATCH for no match" if result is True else
+                f"returned {result!r}, read as 'rewritten'; return nothing after rewriting")
+        warnings.warn(f"rule {rule}: {hint} (the True/falsy protocol is deprecated)", FutureWarning, stacklevel=2)
+    return result is True
 
 
 def register_pass(cls: type[Pass]) -> type[Pass]:
@@ -149,20 +214,44 @@ def registered_passes() -> dict[str, type[Pass]]:
     return dict(_REGISTRY)
 
 
-def option_value(text: str, default):
-    """Parse a pass option given as text, by the type of its default."""
-    if isinstance(default, bool):
+def option_value(text: str, default, annotation=None):
+    """Parse a pass option given as text, by its declared type (`annotation`, e.g.
+    tuple[str, ...]) or else the type of its default: bool, int, float, str, an Enum (by name or
+    value), or a tuple/list of those written comma-separated ("tf.AddV2,tf.Mul")."""
+    import enum
+    import typing
+    origin = typing.get_origin(annotation)
+    if isinstance(default, (tuple, list)) or origin in (tuple, list):
+        args = [a for a in typing.get_args(annotation) if a is not Ellipsis]
+        element = args[0] if args else type(default[0]) if default else str
+        items = [option_value(t.strip(), _zero(element), element) for t in text.split(",") if t.strip()]
+        return list(items) if isinstance(default, list) or origin is list else tuple(items)
+    kind = annotation if isinstance(annotation, type) else type(default)
+    if isinstance(kind, type) and issubclass(kind, enum.Enum):
+        for member in kind:
+            if text.strip().lower() in (member.name.lower(), str(member.value).lower()):
+                return member
+        raise ValueError(f"expected one of {', '.join(m.name.lower() for m in kind)}, got {text!r}")
+    if kind is bool:
         v = text.strip().lower()
         if v in ("1", "true", "yes", "on"):
             return True
         if v in ("0", "false", "no", "off"):
             return False
         raise ValueError(f"expected true/false, got {text!r}")
-    if isinstance(default, int):
+    if kind is int:
         return int(text)
-    if isinstance(default, float):
+    if kind is float:
         return float(text)
     return text
+
+
+def _zero(kind):
+    """A stand-in default of type `kind` (for list elements)."""
+    import enum
+    if isinstance(kind, type) and issubclass(kind, enum.Enum):
+        return next(iter(kind))
+    return {bool: False, int: 0, float: 0.0}.get(kind, "")
 
 
 def with_options(p: Pass, options: dict[str, str]) -> Pass:
@@ -176,7 +265,15 @@ def with_options(p: Pass, options: dict[str, str]) -> Pass:
             known = ", ".join(sorted(fields)) or "none"
             raise TflxError(f"no option '{key}' (options: {known})", pass_name=p.name)
         try:
-            values[key] = option_value(text, getattr(p, key))
+            values[key] = option_value(text, getattr(p, key), _annotation(type(p), key))
         except ValueError as e:
             raise TflxError(f"option '{key}': {e}", pass_name=p.name) from None
     return dataclasses.replace(p, **values)
+
+
+def _annotation(cls, field: str):
+    import typing
+    try:
+        return typing.get_type_hints(cls).get(field)
+    except Exception:  # noqa: BLE001 - unresolvable annotations: fall back to the default's type
+        return None

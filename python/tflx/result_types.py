@@ -1,0 +1,160 @@
+"""Result types for ops a rule builds without spelling them (`b.tf("Square", [x])`).
+
+In order of preference:
+  1. the op's own type inference (MLIR's InferTypeOpInterface: most StableHLO ops, some TF ops);
+  2. TF ops: TensorFlow's shape functions, by building the op in a scratch graph from the
+     operands' types (constant operands by value, so Reshape's shape or Sum's axes count);
+  3. TFL ops: the rules in tflx.dialects.tfl (elementwise, broadcasting, comparisons, and the
+     shape ops plugins build most).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .mlir import ir
+
+_TF_DTYPES = {"f32": "float32", "f16": "float16", "f64": "float64", "bf16": "bfloat16", "i1": "bool",
+              "i8": "int8", "i16": "int16", "i32": "int32", "i64": "int64", "ui8": "uint8",
+              "ui16": "uint16", "ui32": "uint32", "ui64": "uint64", "complex<f32>": "complex64"}
+_MLIR_TYPES = {v: k for k, v in _TF_DTYPES.items()}
+
+
+class CannotInfer(ValueError):
+    """No inference applies: the caller gives the result type."""
+
+
+def infer(name: str, operands, attributes: dict) -> list[ir.Type]:
+    """Result types of op `name` built from `operands` (ir.Values) and `attributes` (name ->
+    ir.Attribute). Raises CannotInfer with the reason."""
+    types = _by_interface(name, operands, attributes)
+    if types is not None:
+        return types
+    if name.startswith("tf."):
+        return _by_tensorflow(name[3:], operands, attributes)
+    if name.startswith("tfl."):
+        from tflx.dialects import tfl
+        return tfl.result_types(name, operands, attributes)
+    raise CannotInfer(f"'{name}' has no type inference: give its result type")
+
+
+def _by_interface(name, operands, attributes):
+    view = type("OpName", (), {"OPERATION_NAME": name})
+    try:
+        iface = ir.InferTypeOpInterface(view, ir.Context.current)
+    except ValueError:  # the op does not implement it
+        return None
+    try:
+        return list(iface.inferReturnTypes(operands=list(operands),
+                                           attributes=ir.DictAttr.get(attributes) if attributes else None,
+                                           context=ir.Context.current))
+    except Exception:  # noqa: BLE001 - the op's inference rejected these operands: try the others
+        return None
+
+
+# ---- TF ops: TensorFlow's shape functions ------------------------------------------------------
+
+def _by_tensorflow(op_type: str, operands, attributes) -> list[ir.Type]:
+    import tensorflow as tf
+    from tensorflow.python.framework import op_def_registry
+
+    op_def = op_def_registry.get(op_type)
+    if op_def is None:
+        raise CannotInfer(f"'tf.{op_type}' is not an op TensorFlow knows: give its result type")
+    from tensorflow.python.framework import op_def_library
+    graph = tf.Graph()
+    with graph.as_default():
+        inputs = [_tf_input(tf, v) for v in operands]
+        kwargs = _assign_inputs(op_def, inputs, op_type)
+        for key, attr in attributes.items():
+            if any(a.name == key for a in op_def.attr):
+                kwargs[key] = _py(tf, attr)
+        inferred = {n for a in op_def.input_arg for n in (a.type_attr, a.number_attr, a.type_list_attr) if n}
+        for a in op_def.attr:  # the op helper wants every attr; tf.raw_ops fills the defaults too
+            if a.name not in kwargs and a.name not in inferred and a.HasField("default_value"):
+                kwargs[a.name] = _default(tf, a.default_value)
+        try:  # what tf.raw_ops calls, keyed by the OpDef's own argument names
+            _, _, op, _ = op_def_library._apply_op_helper(op_type, **kwargs)
+        except Exception as e:  # noqa: BLE001 - TF's own message: operands that do not fit
+            raise CannotInfer(f"tf.{op_type}: TensorFlow rejects these operands: "
+                              f"{' '.join(str(e).split())[:200]}") from None
+    return [_mlir_type(t.shape, t.dtype.name) for t in op.outputs]
+
+
+def _assign_inputs(op_def, inputs: list, op_type: str) -> dict:
+    """OpDef input args <- operands; a list arg (N or a type list) takes what the others leave."""
+    args = list(op_def.input_arg)
+    is_list = [bool(a.number_attr or a.type_list_attr) for a in args]
+    if sum(is_list) > 1:
+        raise CannotInfer(f"tf.{op_type} has several list inputs: give its result type")
+    fixed = len(args) - sum(is_list)
+    if len(inputs) < fixed or (not any(is_list) and len(inputs) != fixed):
+        raise CannotInfer(f"tf.{op_type} takes {len(args)} inputs, got {len(inputs)}")
+    kwargs, i = {}, 0
+    for a, many in zip(args, is_list):
+        n = len(inputs) - fixed if many else 1
+        kwargs[a.name] = inputs[i:i + n] if many else inputs[i]
+        i += n
+    return kwargs
+
+
+def _tf_input(tf, value: ir.Value):
+    from tflx import builder as b
+    t = ir.ShapedType(value.type)
+    dtype = _TF_DTYPES.get(str(t.element_type))
+    if dtype is None:
+        raise CannotInfer(f"operand type {value.type} has no TensorFlow dtype here: give the result type")
+    const = b.constant_value(value)
+    if const is not None:
+        return tf.constant(np.asarray(const).astype(dtype))
+    shape = [None if ir.ShapedType.is_dynamic_size(d) else d for d in t.shape] if t.has_rank else None
+    return tf.compat.v1.placeholder(dtype, shape)
+
+
+def _default(tf, value):
+    """An OpDef attr's default (an AttrValue proto) as a Python value."""
+    kind = value.WhichOneof("value")
+    if kind == "list":
+        lst = value.list
+        for field in ("i", "f", "b", "s", "type", "shape"):
+            items = list(getattr(lst, field))
+            if items:
+                return [x.decode() if field == "s" else tf.as_dtype(x) if field == "type" else x for x in items]
+        return []
+    got = getattr(value, kind) if kind else None
+    return got.decode() if kind == "s" else tf.as_dtype(got) if kind == "type" else got
+
+
+def _py(tf, attr):
+    """An MLIR attribute as the Python value tf.raw_ops takes."""
+    if isinstance(attr, (bool, int, float, str, list, tuple)):
+        return attr
+    for cls, get in ((ir.BoolAttr, lambda a: a.value), (ir.IntegerAttr, lambda a: a.value),
+                     (ir.FloatAttr, lambda a: a.value), (ir.StringAttr, lambda a: a.value)):
+        try:
+            return get(cls(attr))
+        except ValueError:
+            pass
+    try:
+        return [_py(tf, a) for a in ir.ArrayAttr(attr)]
+    except ValueError:
+        pass
+    try:
+        t = ir.TypeAttr(attr).value
+        return tf.as_dtype(_TF_DTYPES[str(t)])
+    except (ValueError, KeyError):
+        pass
+    try:
+        return np.array(ir.DenseElementsAttr(attr))
+    except ValueError:
+        raise CannotInfer(f"attribute {attr} has no Python value here: give the result type") from None
+
+
+def _mlir_type(shape, dtype: str) -> ir.Type:
+    et = _MLIR_TYPES.get(dtype)
+    if et is None:
+        raise CannotInfer(f"result dtype {dtype} has no MLIR spelling here: give the result type")
+    element = ir.Type.parse(et)
+    if shape.rank is None:
+        return ir.UnrankedTensorType.get(element)
+    return ir.RankedTensorType.get([ir.ShapedType.get_dynamic_size() if d is None else d
+                                    for d in shape.as_list()], element)
