@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from tflx import builder as b
-from tflx.plugin import PatternPass, register_pass, rewrite
+from tflx.plugin import NO_MATCH, PatternPass, register_pass, rewrite
 
 
 def _sign(perm) -> int:
@@ -38,7 +38,7 @@ class DetLeibniz(PatternPass):
         x = op.operands[0]
         dims = b.shape_of(x)
         if None in dims or len(dims) < 2 or dims[-1] != dims[-2] or dims[-1] > self.max_n:
-            return True  # dynamic or too large: not this pattern
+            return NO_MATCH  # dynamic or too large: not this pattern
         n, batch = dims[-1], dims[:-2]
         et = b.element_type_of(x)
         perms = list(itertools.permutations(range(n)))

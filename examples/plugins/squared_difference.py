@@ -1,7 +1,7 @@
 """Example plugin, TFL stage: fuse `(a - b) * (a - b)` into one SQUARED_DIFFERENCE op.
 
-Matches a `tfl.mul` whose two operands are the same `tfl.sub` result, with no fused
-activation on either and no other use of the difference.
+A DAG pattern finds a `tfl.mul` whose two operands are the same value; the rule checks that the
+value is a `tfl.sub` used only there, with no fused activation on either op.
 
     tflx convert model/ -o m.tflite --plugin examples/plugins/squared_difference.py
 """
@@ -10,12 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from tflx import builder as b
-from tflx.mlir import ir
-from tflx.plugin import PatternPass, register_pass, rewrite
-
-
-def _no_activation(op) -> bool:
-    return ir.StringAttr(op.attributes["fused_activation_function"]).value == "NONE"
+from tflx.dialects import tfl
+from tflx.plugin import NO_MATCH, PatternPass, register_pass, rewrite
 
 
 @register_pass
@@ -25,17 +21,13 @@ class FuseSquaredDifference(PatternPass):
     stage = "tfl"
     description = "tfl.mul(d, d) with d = tfl.sub(a, b) -> tfl.squared_difference(a, b)"
 
-    @rewrite("tfl.mul")
-    def fuse(self, op, rewriter):
-        lhs, rhs = op.operands
-        if lhs != rhs or not _no_activation(op):
-            return True
-        sub = lhs.owner
-        if not isinstance(sub, (ir.Operation, ir.OpView)) or sub.operation.name != "tfl.sub":
-            return True
-        sub = sub.operation
-        if not _no_activation(sub) or len(list(sub.result.uses)) != 2:
-            return True
+    @rewrite(match="tfl.mul(%d, %d)")
+    def fuse(self, op, rewriter, d):
+        sub = b.defining_op(d, "tfl.sub")
+        if sub is None or tfl.activation(op) != "NONE" or tfl.activation(sub) != "NONE":
+            return NO_MATCH
+        if len(list(d.uses)) != 2:  # the difference is needed elsewhere too
+            return NO_MATCH
         with rewriter.ip, op.location:
-            fused = b.tfl("squared_difference", list(sub.operands), op.result.type)
+            fused = b.tfl("squared_difference", list(sub.operands))
         rewriter.replace_op(op, [fused])

@@ -16,7 +16,7 @@ import numpy as np
 
 from tflx import builder as b
 from tflx.mlir import ir
-from tflx.plugin import PatternPass, register_pass, rewrite
+from tflx.plugin import NO_MATCH, PatternPass, register_pass, rewrite
 
 
 def _topk(x: ir.Value, k: int, values_type, indices_type):
@@ -34,12 +34,12 @@ class TopkToTfl(PatternPass):
     @rewrite("stablehlo.custom_call")
     def topk_custom_call(self, op, rewriter):
         if ir.StringAttr(op.attributes["call_target_name"]).value != "mhlo.topk":
-            return True
+            return NO_MATCH
         attrs = ir.DictAttr(op.attributes["mhlo.attributes"])
         k = ir.IntegerAttr(attrs["k"]).value
         largest = ir.BoolAttr(attrs["largest"]).value if "largest" in attrs else True
         if not largest or len(op.results) != 2:
-            return True
+            return NO_MATCH
         with rewriter.ip, op.location:
             values, indices = _topk(op.operands[0], k, op.results[0].type, op.results[1].type)
         rewriter.replace_op(op, [values, indices])
@@ -48,23 +48,23 @@ class TopkToTfl(PatternPass):
     def sort_last_dim(self, op, rewriter):
         # One operand, sorted along its last dim by a bare GT/LT comparator of the two arguments.
         if len(op.operands) != 1:
-            return True
+            return NO_MATCH
         x = op.operands[0]
         rank = len(b.shape_of(x))
         if ir.IntegerAttr(op.attributes["dimension"]).value not in (rank - 1, -1):
-            return True
+            return NO_MATCH
         body = list(op.regions[0].blocks[0].operations)
         if len(body) != 2 or body[0].operation.name != "stablehlo.compare":
-            return True
+            return NO_MATCH
         cmp, args = body[0].operation, list(op.regions[0].blocks[0].arguments)
         if list(cmp.operands) != args[:2]:
-            return True
+            return NO_MATCH
         direction = str(cmp.attributes["comparison_direction"])
         if "GT" not in direction and "LT" not in direction:
-            return True
+            return NO_MATCH
         n = b.shape_of(x)[-1]
         if n is None:
-            return True
+            return NO_MATCH
         idx_type = b.tensor(b.shape_of(x), "int32")
         with rewriter.ip, op.location:
             if "GT" in direction:  # descending
