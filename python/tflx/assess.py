@@ -16,6 +16,10 @@ failing location) are marked unsupported and cut out of the module -- their resu
 function arguments -- and the pipeline runs again, until it gets through; so one failing op
 does not hide the status of the others. Which leftover ops are Flex-able is the exporter's own
 verdict: litert-converter's flatbuffer exporter lists them under "TF Select ops" or "Custom ops".
+
+When the model converts, the .tflite gets a device profile (tflx.profile): parameters, MACs and
+FLOPs at a stated batch, peak activation memory, measured latency, and per op type whether XNNPACK
+took it and whether the GPU delegate would; over a memory or latency budget is a flag.
 """
 from __future__ import annotations
 
@@ -53,7 +57,7 @@ class OpAssessment:
 
 @dataclass
 class Flag:
-    kind: str  # model-size | large-constant | dynamic-shape | float64 | int64
+    kind: str  # model-size | large-constant | dynamic-shape | float64 | int64 | memory-budget | latency-budget
     message: str
     sources: list[str] = field(default_factory=list)
 
@@ -67,6 +71,8 @@ class Assessment:
     seconds: float
     runs: int  # pipeline runs it took
     tflite_ops: dict[str, int] | None = None  # when the whole model converted
+    profile: dict | None = None  # tflx.profile.Profile.to_dict(), when the model converted and was profiled
+    over_budget: bool = False  # the profile exceeds --memory-budget or --latency-budget
 
     def to_json(self) -> str:
         d = asdict(self)
@@ -91,6 +97,10 @@ class Assessment:
                 out.append(f"  why: {o.detail}")
             if o.suggestion:
                 out.extend("  " + ln if ln else "" for ln in o.suggestion.splitlines())
+        if self.profile is not None:
+            from .profile import Profile
+            out.append("")
+            out.extend(Profile(**self.profile).render())
         if self.flags:
             out.append("")
             out.append("flags:")
@@ -100,6 +110,9 @@ class Assessment:
         if self.convertible:
             hist = ", ".join(f"{k} {v}" for k, v in sorted((self.tflite_ops or {}).items(), key=lambda kv: -kv[1]))
             out.append(f"verdict: converts to TFLite builtins only ({hist})")
+            if self.over_budget:
+                over = [f.kind for f in self.flags if f.kind.endswith("-budget")]
+                out.append(f"verdict: OVER BUDGET ({', '.join(over)})")
         else:
             n = len(bad)
             out.append(f"verdict: NOT convertible to builtins only: {n} op type{'s' if n != 1 else ''} "
@@ -286,7 +299,11 @@ def _suggestion(op_name: str, example, stage_hint: str) -> str:
 # ---- the assessment -----------------------------------------------------------------------
 
 def assess(model, *, plugins=(), signatures=None, builtin_passes: bool = True, disable_passes=(),
-           max_runs: int = 8, route: str = "auto", route_ops=None) -> Assessment:
+           max_runs: int = 8, route: str = "auto", route_ops=None, profile: bool = True, batch: int = 1,
+           memory_budget: int | None = None, latency_budget_ms: float | None = None) -> Assessment:
+    """Assess `model` (see the module doc). When it converts to builtins and `profile` is set, the
+    .tflite is profiled (tflx.profile) at `batch` and checked against the budgets (bytes of peak
+    activation memory, batch-1 latency in ms): over a budget is a flag and `over_budget`."""
     from . import _plugin_passes, debuginfo, importer, pipeline
     from .debuginfo import source_for_location
     from .errors import node_name
@@ -427,8 +444,23 @@ def assess(model, *, plugins=(), signatures=None, builtin_passes: bool = True, d
     if tflite_ops and any(k.startswith("CUSTOM") or k.startswith("FlexDelegate") for k in tflite_ops):
         convertible = False
     del tf_result
+    prof = None
+    if profile and convertible and final.flatbuffer is not None:
+        prof = _profile(final.flatbuffer, batch, memory_budget, latency_budget_ms, flags)
     return Assessment(str(model) if isinstance(model, (str, os.PathLike)) else type(model).__name__,
-                      list(inventory.values()), flags, convertible, time.perf_counter() - t0, runs, tflite_ops)
+                      list(inventory.values()), flags, convertible, time.perf_counter() - t0, runs, tflite_ops,
+                      profile=prof.to_dict() if prof is not None else None,
+                      over_budget=bool(prof is not None and prof.over_budget))
+
+
+def _profile(tflite: bytes, batch: int, memory_budget, latency_budget_ms, flags: list):
+    """The converted model's device profile; budgets it exceeds become flags."""
+    from .profile import apply_budgets, profile
+    prof = profile(tflite, batch=batch, latency=True)
+    for b in apply_budgets(prof, memory_budget, latency_budget_ms):
+        if b["over"]:
+            flags.append(Flag(b["kind"], b["message"]))
+    return prof
 
 
 def _flags(model, tf_module, sources) -> list[Flag]:

@@ -4,6 +4,9 @@ Charts are PNGs drawn by `tflx.png` and embedded as base64: time per stage, ops 
 chart per stage), the .tflite's op histogram, the passes and plugins that fired with how many
 ops each rewrote, and -- with --verify -- the error of each output and of each intermediate
 tensor. A failed conversion gets the failure report and the reproducer command instead.
+
+A converted model also gets its device profile (tflx.profile: parameters, MACs, memory, latency,
+XNNPACK and GPU-delegate verdicts per op type), its charts drawn as inline SVG.
 """
 from __future__ import annotations
 
@@ -61,6 +64,75 @@ def charts_for(result) -> list[tuple[str, bytes]]:
     return out
 
 
+def svg_bars(title: str, items: list[tuple[str, float]], color: str = "#1a73e8", width: int = 640,
+             fmt=lambda v: f"{v:,.0f}") -> str:
+    """A horizontal bar chart as inline SVG: one labelled bar per item, scaled to the largest."""
+    row, label_w, top = 22, 200, 28
+    top_value = max([v for _, v in items] + [1e-30])
+    bar_w = width - label_w - 90
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{top + row * len(items) + 8}" '
+             f'role="img" aria-label="{html.escape(title)}" font-family="system-ui, sans-serif" font-size="12">',
+             f'<text x="0" y="16" font-weight="bold">{html.escape(title)}</text>']
+    for i, (label, v) in enumerate(items):
+        y = top + i * row
+        w = max(1.0, bar_w * v / top_value) if v > 0 else 0
+        parts.append(f'<text x="{label_w - 6}" y="{y + 14}" text-anchor="end">{html.escape(label[:30])}</text>'
+                     f'<rect x="{label_w}" y="{y + 3}" width="{w:.1f}" height="{row - 8}" fill="{color}"/>'
+                     f'<text x="{label_w + w + 4:.1f}" y="{y + 14}">{html.escape(fmt(v))}</text>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _profile_section(prof) -> list[str]:
+    from .profile import fmt_bytes, fmt_count, latency_text
+    p = prof if isinstance(prof, dict) else prof.to_dict()
+    lat = latency_text(p["latency_ms"], p["latency_ms_all_cores"], p["threads_all_cores"])
+    parts = ["<h2>Device profile</h2><table>",
+             f"<tr><td>parameters</td><td class=n>{p['params']:,}</td>"
+             f"<td>{fmt_bytes(p['param_bytes'])} stored</td></tr>",
+             f"<tr><td>compute (batch {p['batch']})</td><td class=n>{fmt_count(p['macs'])} MACs</td>"
+             f"<td>{fmt_count(p['flops'])} FLOPs</td></tr>",
+             f"<tr><td>peak activations</td><td class=n>{fmt_bytes(p['peak_activation_bytes'] or 0)}</td>"
+             f"<td>{html.escape(p['peak_activation_source'])}; liveness peak {fmt_bytes(p['liveness_peak_bytes'])}"
+             "</td></tr>",
+             f"<tr><td>latency</td><td colspan=2>{html.escape(lat)}</td></tr></table>"]
+    counted = [(o["op"], o["macs"]) for o in p["ops"] if o["macs"]]
+    if counted:
+        parts.append(svg_bars("MACs per op type", counted, fmt=fmt_count))
+    flops = [(o["op"], o["flops"]) for o in p["ops"] if o["flops"]]
+    if flops:
+        parts.append(svg_bars("FLOPs per op type", flops, color="#188038", fmt=fmt_count))
+    mem = [("peak (" + p["peak_activation_source"] + ")", p["peak_activation_bytes"] or 0),
+           ("liveness peak", p["liveness_peak_bytes"])] + [(t["name"].split(";")[0][-30:], t["bytes"])
+                                                           for t in p["largest_live"]]
+    parts.append(svg_bars("Activation memory (bytes)", mem, color="#e8710a", fmt=fmt_bytes))
+    parts.append("<table><tr><th>op</th><th>count</th><th>MACs</th><th>FLOPs</th><th>XNNPACK</th>"
+                 "<th>GPU delegate</th></tr>")
+    for o in p["ops"]:
+        def verdict(v):
+            cls = "ok" if v is True else "fail" if v is False or isinstance(v, str) else ""
+            text = "yes" if v is True else "no" if v is False else "-" if v is None else v
+            return f"<td class='{cls}'>{html.escape(str(text))}</td>"
+        parts.append(f"<tr><td>{html.escape(o['op'])}</td><td class=n>{o['count']}</td>"
+                     f"<td class=n>{fmt_count(o['macs'])}</td><td class=n>{fmt_count(o['flops'])}</td>"
+                     f"{verdict(o['xnnpack'])}{verdict(o['gpu_delegate'])}</tr>")
+    parts.append("</table>")
+    if p["restricted"] or p["notes"]:
+        parts.append("<ul>" + "".join(f"<li>{html.escape(r['op'])} #{r['index']}: {html.escape(r['reason'])}</li>"
+                                      for r in p["restricted"][:30])
+                     + "".join(f"<li>{html.escape(n)}</li>" for n in p["notes"]) + "</ul>")
+    return parts
+
+
+def _profile_of(result) -> list[str]:
+    """The profile section for a converted model; a profile failure is a note, not a broken report."""
+    try:
+        from .profile import profile
+        return _profile_section(profile(result.flatbuffer))
+    except Exception as e:  # noqa: BLE001 - the report is still worth writing
+        return [f"<h2>Device profile</h2><p>not available: {html.escape(f'{type(e).__name__}: {e}')}</p>"]
+
+
 def _verify_section(v) -> list[str]:
     parts = ["<h2>Verification: TF vs ai-edge-litert</h2>",
              f"<p>Result: <span class='{'ok' if v.ok else 'fail'}'>{'PASS' if v.ok else 'FAIL'}</span> "
@@ -87,7 +159,9 @@ def _verify_section(v) -> list[str]:
     return parts
 
 
-def render(*, result=None, verified=None, failure=None, title: str | None = None) -> str:
+def render(*, result=None, verified=None, failure=None, title: str | None = None, profile=None) -> str:
+    """The page. `profile` (a tflx.profile.Profile or its dict) is computed from the result's
+    .tflite when not given."""
     parts = ["<!doctype html><html><head><meta charset='utf-8'>",
              f"<title>tflx report: {html.escape(title or '')}</title><style>{_CSS}</style></head><body>",
              f"<h1>tflx conversion report: {html.escape(title or '')}</h1>",
@@ -122,6 +196,10 @@ def render(*, result=None, verified=None, failure=None, title: str | None = None
             parts.append("</table>")
         if result.notes:
             parts.append("<h2>Notes</h2><ul>" + "".join(f"<li>{html.escape(n)}</li>" for n in result.notes) + "</ul>")
+        if profile is not None:
+            parts.extend(_profile_section(profile))
+        elif result.flatbuffer is not None:
+            parts.extend(_profile_of(result))
     if verified is not None:
         parts.extend(_verify_section(verified))
     parts.append("</body></html>")
