@@ -1,20 +1,20 @@
 """`tflx convert --report-html report.html`: one self-contained page to look at.
 
-Charts are PNGs drawn by `tflx.png` and embedded as base64: time per stage, ops per stage (one
-chart per stage), the .tflite's op histogram, the passes and plugins that fired with how many
-ops each rewrote, and -- with --verify -- the error of each output and of each intermediate
-tensor. A failed conversion gets the failure report and the reproducer command instead.
-
-A converted model also gets its device profile (tflx.profile: parameters, MACs, memory, latency,
-XNNPACK and GPU-delegate verdicts per op type), its charts drawn as inline SVG.
+Charts are inline SVG (text stays text: searchable, zoomable, no image files): time per stage,
+ops per stage (one chart per stage), the .tflite's op histogram, the passes and plugins that
+fired with how many ops each rewrote, and -- with --verify -- the error of each output and of
+each intermediate tensor. A failed conversion gets the failure report and the reproducer
+command instead. A converted model also gets its device profile (tflx.profile: parameters,
+MACs, memory, latency, XNNPACK and GPU-delegate verdicts per op type).
 """
 from __future__ import annotations
 
-import base64
 import html
+import math
 import time
 
-from . import png
+# chart colours (Google's palette, as Model Explorer and TensorBoard use)
+PALETTE = ("#1a73e8", "#188038", "#e8710a", "#c5221f", "#9334e6", "#12b5cb")
 
 _CSS = """
 body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 60em; color: #222; }
@@ -23,13 +23,9 @@ table { border-collapse: collapse; margin: .5em 0; } td, th { padding: .2em .8em
 text-align: left; } td.n { text-align: right; font-variant-numeric: tabular-nums; }
 .ok { color: #188038; font-weight: bold; } .fail { color: #c5221f; font-weight: bold; }
 pre { background: #f6f8fa; padding: .8em; overflow-x: auto; font-size: .85em; }
-img { display: block; margin: .6em 0; max-width: 100%; }
-.stages { display: flex; flex-wrap: wrap; gap: 1em; } .stages img { max-width: 28em; }
+svg { display: block; margin: .6em 0; max-width: 100%; }
+.stages { display: flex; flex-wrap: wrap; gap: 1em; } .stages svg { max-width: 28em; }
 """
-
-
-def _img(data: bytes, alt: str) -> str:
-    return f'<img alt="{html.escape(alt)}" src="data:image/png;base64,{base64.b64encode(data).decode()}">'
 
 
 def _top(hist: dict, n: int = 20) -> list[tuple[str, float]]:
@@ -40,44 +36,55 @@ def _top(hist: dict, n: int = 20) -> list[tuple[str, float]]:
     return items
 
 
-def charts_for(result) -> list[tuple[str, bytes]]:
-    """(caption, PNG) for a ConversionResult: timings, ops per stage, .tflite ops, passes."""
+def charts_for(result) -> list[tuple[str, str]]:
+    """(caption, SVG) for a ConversionResult: timings, ops per stage, .tflite ops, passes."""
     out = []
     timings = list(result.timings.items())
     if timings:
-        out.append(("Time per stage", png.bar_chart("Time per stage (seconds)", timings, width=640,
-                                                    colors=png.PALETTE)))
+        out.append(("Time per stage", svg_bars("Time per stage (seconds)", timings,
+                                               colors=[PALETTE[i % len(PALETTE)] for i in range(len(timings))],
+                                               fmt=lambda v: f"{v:.3f}")))
     for i, (stage, r) in enumerate(result.stages.items()):
         hist = dict(r.histogram)
         if hist:
             out.append((f"Ops at stage {stage}",
-                        png.bar_chart(f"Ops at stage '{stage}' ({sum(hist.values())})", _top(hist), width=560,
-                                      color=png.PALETTE[i % len(png.PALETTE)])))
+                        svg_bars(f"Ops at stage '{stage}' ({sum(hist.values())})", _top(hist), width=560,
+                                 color=PALETTE[i % len(PALETTE)])))
     if result.flatbuffer is not None:
         hist = result.op_histogram()
-        out.append(("Ops in the .tflite", png.bar_chart(f"Ops in the .tflite ({sum(hist.values())})", _top(hist),
-                                                        width=640, color=png.PALETTE[1])))
+        out.append(("Ops in the .tflite", svg_bars(f"Ops in the .tflite ({sum(hist.values())})", _top(hist),
+                                                   color=PALETTE[1])))
     fired = [(k, v) for k, v in result.pass_counts.items() if v]
     if fired:
-        out.append(("Rewrites per pass", png.bar_chart("Rewrites per pass / plugin", fired, width=640,
-                                                       color=png.PALETTE[4])))
+        out.append(("Rewrites per pass", svg_bars("Rewrites per pass / plugin", fired, color=PALETTE[4])))
     return out
 
 
-def svg_bars(title: str, items: list[tuple[str, float]], color: str = "#1a73e8", width: int = 640,
-             fmt=lambda v: f"{v:,.0f}") -> str:
-    """A horizontal bar chart as inline SVG: one labelled bar per item, scaled to the largest."""
+def svg_bars(title: str, items: list[tuple[str, float]], color: str = PALETTE[0], width: int = 640,
+             fmt=lambda v: f"{v:,.0f}", colors: list[str] | None = None, log: bool = False) -> str:
+    """A horizontal bar chart as inline SVG: one labelled bar per item, scaled to the largest
+    (`log`: lengths on a log10 scale starting a decade below the smallest value); `colors`: one
+    per bar."""
     row, label_w, top = 22, 200, 28
-    top_value = max([v for _, v in items] + [1e-30])
+    values = [v for _, v in items]
+    floor = math.floor(math.log10(min([v for v in values if v > 0] or [1.0]))) - 1
+
+    def scale(v):
+        if log:
+            return math.log10(v) - floor if v > 0 else 0.0
+        return max(v, 0.0)
+
+    top_value = max([scale(v) for v in values] + [1e-30])
     bar_w = width - label_w - 90
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{top + row * len(items) + 8}" '
              f'role="img" aria-label="{html.escape(title)}" font-family="system-ui, sans-serif" font-size="12">',
-             f'<text x="0" y="16" font-weight="bold">{html.escape(title)}</text>']
+             f'<title>{html.escape(title)}</title><text x="0" y="16" font-weight="bold">{html.escape(title)}</text>']
     for i, (label, v) in enumerate(items):
         y = top + i * row
-        w = max(1.0, bar_w * v / top_value) if v > 0 else 0
+        w = max(1.0, bar_w * scale(v) / top_value) if scale(v) > 0 else 0
+        fill = colors[i] if colors else color
         parts.append(f'<text x="{label_w - 6}" y="{y + 14}" text-anchor="end">{html.escape(label[:30])}</text>'
-                     f'<rect x="{label_w}" y="{y + 3}" width="{w:.1f}" height="{row - 8}" fill="{color}"/>'
+                     f'<rect x="{label_w}" y="{y + 3}" width="{w:.1f}" height="{row - 8}" fill="{fill}"/>'
                      f'<text x="{label_w + w + 4:.1f}" y="{y + 14}">{html.escape(fmt(v))}</text>')
     parts.append("</svg>")
     return "".join(parts)
@@ -101,11 +108,11 @@ def _profile_section(prof) -> list[str]:
         parts.append(svg_bars("MACs per op type", counted, fmt=fmt_count))
     flops = [(o["op"], o["flops"]) for o in p["ops"] if o["flops"]]
     if flops:
-        parts.append(svg_bars("FLOPs per op type", flops, color="#188038", fmt=fmt_count))
+        parts.append(svg_bars("FLOPs per op type", flops, color=PALETTE[1], fmt=fmt_count))
     mem = [("peak (" + p["peak_activation_source"] + ")", p["peak_activation_bytes"] or 0),
            ("liveness peak", p["liveness_peak_bytes"])] + [(t["name"].split(";")[0][-30:], t["bytes"])
                                                            for t in p["largest_live"]]
-    parts.append(svg_bars("Activation memory (bytes)", mem, color="#e8710a", fmt=fmt_bytes))
+    parts.append(svg_bars("Activation memory (bytes)", mem, color=PALETTE[2], fmt=fmt_bytes))
     parts.append("<table><tr><th>op</th><th>count</th><th>MACs</th><th>FLOPs</th><th>XNNPACK</th>"
                  "<th>GPU delegate</th></tr>")
     for o in p["ops"]:
@@ -147,9 +154,9 @@ def _verify_section(v) -> list[str]:
     matched = [t for t in v.tensors if t.ok is not None]
     if matched:
         items = [(f"#{t.op_index} {t.tfl_op}", t.max_abs or 0.0) for t in matched]
-        colors = [png.PALETTE[1] if t.ok else png.PALETTE[3] for t in matched]
-        parts.append(_img(png.bar_chart("Max abs error per op output (log scale; red = diverges)", items[:60],
-                                        width=720, colors=colors[:60], log=True), "per-tensor errors"))
+        colors = [PALETTE[1] if t.ok else PALETTE[3] for t in matched]
+        parts.append(svg_bars("Max abs error per op output (log scale; red = diverges)", items[:60], width=720,
+                              colors=colors[:60], log=True, fmt=lambda v: f"{v:.2g}"))
     d = v.first_divergence
     if d is not None:
         parts.append(f"<p>First divergence: op #{d.op_index} <b>{html.escape(d.tfl_op)}</b> vs TF "
@@ -178,14 +185,14 @@ def render(*, result=None, verified=None, failure=None, title: str | None = None
         charts = charts_for(result)
         top = [c for c in charts if not c[0].startswith("Ops at stage")]
         per_stage = [c for c in charts if c[0].startswith("Ops at stage")]
-        for caption, data in top[:1]:
-            parts.append(f"<h2>{html.escape(caption)}</h2>{_img(data, caption)}")
+        for caption, svg in top[:1]:
+            parts.append(f"<h2>{html.escape(caption)}</h2>{svg}")
         if per_stage:
             parts.append("<h2>Ops per stage</h2><div class=stages>")
-            parts.extend(_img(data, caption) for caption, data in per_stage)
+            parts.extend(svg for _, svg in per_stage)
             parts.append("</div>")
-        for caption, data in top[1:]:
-            parts.append(f"<h2>{html.escape(caption)}</h2>{_img(data, caption)}")
+        for caption, svg in top[1:]:
+            parts.append(f"<h2>{html.escape(caption)}</h2>{svg}")
         if result.pass_counts:
             parts.append("<h2>Passes and plugins</h2><table><tr><th>pass</th><th>rewrites</th>"
                          "<th>ops it removed</th></tr>")

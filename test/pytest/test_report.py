@@ -2,11 +2,9 @@
 import json
 import os
 import re
-import struct
 import subprocess
 import sys
 import textwrap
-import zlib
 
 import numpy as np
 import pytest
@@ -154,37 +152,25 @@ def test_stage_failure_in_legalization(tf, tmp_path):
     assert again.value.message == ei.value.message
 
 
-def _png_pixels(data):
-    assert data[:8] == b"\x89PNG\r\n\x1a\n"
-    pos, idat, w, h = 8, b"", None, None
-    while pos < len(data):
-        (n,) = struct.unpack(">I", data[pos:pos + 4])
-        kind, body = data[pos + 4:pos + 8], data[pos + 8:pos + 8 + n]
-        crc = struct.unpack(">I", data[pos + 8 + n:pos + 12 + n])[0]
-        assert zlib.crc32(kind + body) & 0xFFFFFFFF == crc
-        if kind == b"IHDR":
-            w, h = struct.unpack(">II", body[:8])
-        elif kind == b"IDAT":
-            idat += body
-        pos += 12 + n
-    raw = np.frombuffer(zlib.decompress(idat), np.uint8).reshape(h, 1 + 3 * w)
-    assert (raw[:, 0] == 0).all()
-    return raw[:, 1:].reshape(h, w, 3)
+def _bars(svg: str) -> list[tuple[str, float, str]]:
+    """(label, bar width, fill) of each bar of an svg_bars chart, read as XML."""
+    import xml.etree.ElementTree as ET
+    root = ET.fromstring(svg)
+    ns = "{http://www.w3.org/2000/svg}"
+    texts = [t for t in root.iter(ns + "text") if t.get("text-anchor") == "end"]
+    rects = list(root.iter(ns + "rect"))
+    assert len(texts) == len(rects)
+    return [(t.text, float(r.get("width")), r.get("fill")) for t, r in zip(texts, rects)]
 
 
-def test_png_chart_draws_bars_and_text():
-    from tflx import png
-    data = png.bar_chart("Ops", [("tfl.conv_2d", 35), ("tfl.add", 10)], width=300, scale=1)
-    px = _png_pixels(data)
-    blue = np.all(px == np.array(png.PALETTE[0], np.uint8), axis=-1)
-    rows = np.where(blue.any(axis=1))[0]
-    # Two bars, the first about 3.5x as long as the second.
-    bands = np.split(rows, np.where(np.diff(rows) > 1)[0] + 1)
-    assert len(bands) == 2
-    lengths = [blue[b[0]].sum() for b in bands]
-    assert 3.0 < lengths[0] / lengths[1] < 4.0
-    ink = np.all(px == np.array(png.INK, np.uint8), axis=-1)
-    assert ink[:9].sum() > 10  # the title's glyphs
+def test_svg_chart_draws_bars_to_scale():
+    from tflx.report_html import PALETTE, svg_bars
+    bars = _bars(svg_bars("Ops", [("tfl.conv_2d", 35), ("tfl.add", 10)], width=640))
+    assert [b[0] for b in bars] == ["tfl.conv_2d", "tfl.add"] and {b[2] for b in bars} == {PALETTE[0]}
+    assert abs(bars[0][1] / bars[1][1] - 3.5) < 0.05
+    logged = _bars(svg_bars("err", [("a", 1e-6), ("b", 1e-3)], log=True, colors=["#000", "#fff"]))
+    assert logged[1][1] > logged[0][1] > 0 and [b[2] for b in logged] == ["#000", "#fff"]
+    assert logged[1][1] / logged[0][1] < 10  # a log scale: 1000x the value, not 1000x the bar
 
 
 def test_html_report_with_verify(tiny_cnn_dir, tmp_path, capsys):
@@ -195,15 +181,14 @@ def test_html_report_with_verify(tiny_cnn_dir, tmp_path, capsys):
     assert rc == 0, err
     assert "tflx: verify: PASS" in err
     page = out.read_text()
-    images = re.findall(r'alt="([^"]+)" src="data:image/png;base64,([A-Za-z0-9+/=]+)"', page)
-    alts = [a for a, _ in images]
-    assert "Time per stage" in alts and "Ops in the .tflite" in alts and "Rewrites per pass" in alts
-    assert sum(a.startswith("Ops at stage") for a in alts) == 5
-    assert "per-tensor errors" in alts
-    import base64
-    for _, b64 in images:
-        px = _png_pixels(base64.b64decode(b64))
-        assert px.shape[0] > 20 and px.shape[1] > 100
+    charts = re.findall(r'<svg [^>]*aria-label="([^"]+)"[^>]*>.*?</svg>', page, re.S)
+    labels = " | ".join(charts)
+    assert "Time per stage" in labels and "Ops in the .tflite" in labels and "Rewrites per pass" in labels
+    assert sum(c.startswith("Ops at stage") for c in charts) == 5
+    assert "Max abs error per op output" in labels
+    for svg in re.findall(r'<svg .*?</svg>', page, re.S):
+        assert _bars(svg), svg[:200]  # well-formed XML with at least one bar
+    assert "<img" not in page
     assert "PASS" in page and "fold-identity-reshape" in page
     data = json.loads((tmp_path / "r.json").read_text())
     assert data["ok"] and data["verify"]["ok"] and data["tflite_ops"]["CONV_2D"] == 2
