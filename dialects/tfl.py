@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from tflx.mlir import ir
+from tflx.attrs import from_attr
+from tflx.errors import CannotInfer
+from tflx.mlir import constant_value, ir
 
 # Operand names of the ops rules touch most (tfl_ops.td).
 OPERANDS = {
@@ -71,7 +73,7 @@ class View:
         if key == "values":  # variadic ops: every operand
             return list(self.op.operands)
         if key in self.op.attributes:
-            return attribute_value(self.op.attributes[key])
+            return from_attr(self.op.attributes[key])
         known = list(self._names) + [a if isinstance(a, str) else a.name for a in self.op.attributes]
         raise AttributeError(f"{self.op.name} has no operand or attribute '{key}' (it has: {', '.join(known)})")
 
@@ -84,31 +86,10 @@ def view(op) -> View:
     return View(op)
 
 
-def attribute_value(attr):
-    """An MLIR attribute as a Python value: bool, int, float, str, list, numpy array, ir.Type;
-    other attributes come back as they are."""
-    for cls, get in ((ir.BoolAttr, lambda a: a.value), (ir.IntegerAttr, lambda a: a.value),
-                     (ir.FloatAttr, lambda a: a.value), (ir.StringAttr, lambda a: a.value),
-                     (ir.TypeAttr, lambda a: a.value)):
-        try:
-            return get(cls(attr))
-        except ValueError:
-            pass
-    try:
-        return np.array(ir.DenseElementsAttr(attr))
-    except ValueError:
-        pass
-    try:
-        return [attribute_value(a) for a in ir.ArrayAttr(attr)]
-    except ValueError:
-        return attr
-
-
 # ---- result types ----------------------------------------------------------------------------
 
 def result_types(name: str, operands, attributes: dict) -> list[ir.Type]:
-    """Result types for a TFL op built without them; raises tflx.result_types.CannotInfer."""
-    from tflx.result_types import CannotInfer
+    """Result types for a TFL op built without them; raises tflx.errors.CannotInfer."""
     short = name[4:]
     types = [v.type for v in operands]
     if short in _UNARY_SAME and types:
@@ -149,13 +130,11 @@ def _broadcast(a, b, element):
 
 
 def _bad(a, b):
-    from tflx.result_types import CannotInfer
     raise CannotInfer(f"operand shapes {a} and {b} do not broadcast")
 
 
 def _const(value):
-    from tflx import builder as b
-    return b.constant_value(value)
+    return constant_value(value)
 
 
 def _reshape(operands, attributes):

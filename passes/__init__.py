@@ -19,3 +19,9 @@ from . import lower_static_tensor_list, raise_keras_lstm, select_tf_ops, strided
 DEFAULT_PASSES = ("sink-loop-invariant-constants", "decompose-dynamic-tensor-lists", "raise-keras-lstm", "strided-slice-new-axis-to-expand-dims", "fold-fake-quant-constants", "fold-identity-reshape", "raise-sum-mul-to-mean", "raise-avg-pool", "raise-softmax",
                   "decompose-matrix-determinant", "decompose-matrix-inverse", "decompose-cholesky",
                   "decompose-bitwise", "decompose-triangular-solve", "decompose-matrix-solve", "decompose-segment-scatter", "decompose-resize-bicubic", "decompose-dilation2d", "decompose-truncate-mod", "decompose-cumulative-logsumexp", "decompose-misc-ops", "legalize-topk-to-tfl", "outline-tfl-while", "fold-quantize-constants", "fresh-stateful-operands")
+
+
+def registered_passes() -> dict:
+    """Every registered pass by name: this library's (imported above) and the plugins' loaded so far."""
+    from tflx.plugin import registry
+    return registry()

@@ -25,16 +25,7 @@ def _is_outlined(region) -> bool:
 def _inside(op, region) -> bool:
     """Whether `op` is nested somewhere in `region` (regions do not compare reliably, ops do)."""
     op = op.operation if hasattr(op, "operation") else op
-    return any(o == op for o in _walk_region(region))
-
-
-def _walk_region(region):
-    for block in region.blocks:
-        for op in block.operations:
-            op = op.operation
-            yield op
-            for r in op.regions:
-                yield from _walk_region(r)
+    return any(o == op for o in walk_ops(region))
 
 
 def _captures(loop) -> list:
@@ -42,7 +33,7 @@ def _captures(loop) -> list:
     seen, out = set(), []
     for region in loop.regions:
         inner = set()
-        for op in _walk_region(region):
+        for op in walk_ops(region):
             inner.add(op)
             for v in op.operands:
                 owner = v.owner

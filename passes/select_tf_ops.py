@@ -113,7 +113,6 @@ class SelectTfOps(Pass):
     user_ops: tuple = ()  # op types to treat as Flex-able too (stock's select_user_tf_ops), e.g. ("MyOp",)
 
     def run(self, module: ir.Module) -> int:
-        from tflx.assess import classify_leftovers
         unwrap_custom_tf(module)
         left = leftover_tf_ops(module)
         if not left:
@@ -157,7 +156,6 @@ class SelectTfOps(Pass):
 
 def flag_hint(module: ir.Module, names: list) -> str:
     """Which convert flag would take these leftover TF ops (the exporter's verdict), as a clause."""
-    from tflx.assess import classify_leftovers
     verdict, _ = classify_leftovers(module)
     flex = sorted(n for n in names if verdict.get(n) == "flex")
     other = sorted(n for n in names if n.startswith("tf.") and verdict.get(n) != "flex")
@@ -190,3 +188,28 @@ def describe_select_ops(module: ir.Module) -> list[str]:
                 "run only with kernels you register (tflx run --custom-op-lib)")
         lines.append(f"{what}: {', '.join(parts)}: {cost}")
     return lines
+
+
+def classify_leftovers(module) -> tuple[dict[str, str], str | None]:
+    """Ask litert-converter's exporter which leftover TF ops are Flex-able.
+
+    Returns ({'tf.X': 'flex' | 'custom'}, the exporter's message when it fails otherwise)."""
+    from litert_converter import converter_api_ext as cx
+    from tflx.errors import condense_mlir_error
+    clone = module.operation.clone()
+    try:
+        with module.context:
+            cx.export_flatbuffer_to_bytes(clone.operation)
+        return {}, None
+    except Exception as e:  # noqa: BLE001 - the exporter's verdict is in its message
+        text = str(e)
+    finally:
+        del clone
+    verdict = {}
+    for label, kind in (("TF Select ops:", "flex"), ("Custom ops:", "custom")):
+        for line in text.splitlines():
+            if line.strip().startswith(label):
+                for name in line.split(":", 1)[1].split(","):
+                    if name.strip():
+                        verdict["tf." + name.strip()] = kind
+    return verdict, (None if verdict else condense_mlir_error(text))

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from . import _quiet  # noqa: F401
 from .errors import TflxError
-
-STAGES = ("tf", "stablehlo", "tfl", "tfl-opt", "flatbuffer")
+from .stagedefs import STAGES
 
 __version__ = "0.1.0"
 

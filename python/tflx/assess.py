@@ -158,57 +158,22 @@ def _num_elements(shaped) -> int | None:
     return n
 
 
-def classify_leftovers(module) -> tuple[dict[str, str], str | None]:
-    """Ask litert-converter's exporter which leftover TF ops are Flex-able.
-
-    Returns ({'tf.X': 'flex' | 'custom'}, the exporter's message when it fails otherwise)."""
-    from litert_converter import converter_api_ext as cx
-    from .errors import condense_mlir_error
-    clone = module.operation.clone()
-    try:
-        with module.context:
-            cx.export_flatbuffer_to_bytes(clone.operation)
-        return {}, None
-    except Exception as e:  # noqa: BLE001 - the exporter's verdict is in its message
-        text = str(e)
-    finally:
-        del clone
-    verdict = {}
-    for label, kind in (("TF Select ops:", "flex"), ("Custom ops:", "custom")):
-        for line in text.splitlines():
-            if line.strip().startswith(label):
-                for name in line.split(":", 1)[1].split(","):
-                    if name.strip():
-                        verdict["tf." + name.strip()] = kind
-    return verdict, (None if verdict else condense_mlir_error(text))
-
-
 def cut_ops(module, names: set[str]) -> int:
     """Replace every op named in `names` (or holding one) by function arguments; how many cut."""
-    from .mlir import ir
+    from .mlir import ir, walk_ops
     from .reduce import _body_ops, _funcs, replace_with_arguments
     n = 0
     with module.context, ir.Location.unknown():
         for f in _funcs(module):
             chosen = []
             for op in _body_ops(f):
-                inner = [op] + walk_ops_of(op)
+                inner = [op] + walk_ops(op)
                 if any(o.name in names for o in inner):
                     chosen.append(op)
             if chosen:
                 replace_with_arguments(f, chosen)
                 n += len(chosen)
     return n
-
-
-def walk_ops_of(op) -> list:
-    out = []
-    for region in op.regions:
-        for block in region.blocks:
-            for child in block.operations:
-                out.append(child.operation)
-                out.extend(walk_ops_of(child.operation))
-    return out
 
 
 def _culprits(err: TflxError, stage: str, inventory: dict, tf_module) -> set[str]:
@@ -376,6 +341,7 @@ def assess(model, *, plugins=(), signatures=None, builtin_passes: bool = True, d
                 left = op_histogram(before)
                 left_tf = {k: v for k, v in left.items() if k in inventory}
                 if left_tf:
+                    from .passes.select_tf_ops import classify_leftovers
                     verdict, other = classify_leftovers(before)
                     for k, v in left_tf.items():
                         leftovers[k] = leftovers.get(k, 0) + v

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .mlir import ir, walk_ops
+from .attrs import to_attr
+from .mlir import constant_value, defining_op, ir, walk_ops  # noqa: F401  (part of the builder's API)
 
 _NP_TO_MLIR = {
     np.dtype("float32"): lambda: ir.F32Type.get(),
@@ -53,11 +54,11 @@ def op(name: str, operands=(), results=(), attributes=None, loc=None) -> ir.Oper
 
 
 def i64_attr(v: int) -> ir.IntegerAttr:
-    return ir.IntegerAttr.get(ir.IntegerType.get_signless(64), v)
+    return to_attr(int(v), int_bits=64)
 
 
 def i32_attr(v: int) -> ir.IntegerAttr:
-    return ir.IntegerAttr.get(ir.IntegerType.get_signless(32), v)
+    return to_attr(int(v))
 
 
 def attr_array(op: ir.Operation, name: str) -> np.ndarray:
@@ -93,27 +94,6 @@ def while_loops(module: ir.Module) -> list:
     return out
 
 
-def defining_op(value: ir.Value, *names: str) -> ir.Operation | None:
-    """The op that produced `value` (None for a block argument); with `names`, only if it is
-    one of those ops."""
-    owner = value.owner
-    if not isinstance(owner, (ir.Operation, ir.OpView)):
-        return None
-    owner = owner.operation
-    return owner if not names or owner.name in names else None
-
-
-def constant_value(value: ir.Value) -> np.ndarray | None:
-    """The numpy value of a constant-producing op's result, else None."""
-    owner = defining_op(value, "arith.constant", "tfl.pseudo_const", "stablehlo.constant", "tf.Const")
-    if owner is not None:
-        try:
-            return np.array(ir.DenseElementsAttr(owner.attributes["value"]))
-        except (ValueError, TypeError, KeyError):
-            return None
-    return None
-
-
 def constant(array, dtype=None, dialect: str = "tfl") -> ir.Value:
     """A constant in the given dialect's spelling: tf.Const, stablehlo.constant, arith.constant."""
     array = np.asarray(array, dtype=dtype)
@@ -143,7 +123,7 @@ def stablehlo(name: str, operands, result_type=None, **attributes):
 
 def _build(name: str, operands, result_type, attributes: dict):
     from . import result_types
-    attrs = {k: (v if isinstance(v, ir.Attribute) else _attr(v)) for k, v in attributes.items()}
+    attrs = {k: to_attr(v) for k, v in attributes.items()}
     operands = list(operands)
     if result_type is None:
         try:
@@ -157,24 +137,13 @@ def _build(name: str, operands, result_type, attributes: dict):
 
 
 def attr(v) -> ir.Attribute:
-    """An MLIR attribute from a Python bool/int/float/str (int -> i32, float -> f32)."""
-    return _attr(v)
+    """An MLIR attribute from a Python bool/int/float/str or a list of them (int -> i32,
+    float -> f32): tflx.attrs.to_attr."""
+    return to_attr(v)
 
 
 def is_float(value: ir.Value) -> bool:
     return isinstance(element_type_of(value), ir.FloatType)
-
-
-def _attr(v) -> ir.Attribute:
-    if isinstance(v, bool):
-        return ir.BoolAttr.get(v)
-    if isinstance(v, int):
-        return ir.IntegerAttr.get(ir.IntegerType.get_signless(32), v)
-    if isinstance(v, float):
-        return ir.FloatAttr.get(ir.F32Type.get(), v)
-    if isinstance(v, str):
-        return ir.StringAttr.get(v)
-    raise TypeError(f"cannot make an MLIR attribute from {v!r}; pass an ir.Attribute")
 
 
 def element_type_of(value: ir.Value) -> ir.Type:

@@ -109,3 +109,8 @@ def condense_mlir_error(text: str) -> str:
             return line.split("error:", 1)[1].strip()
     lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
     return lines[0] if lines else text.strip()
+
+
+class CannotInfer(ValueError):
+    """No result-type inference applies to an op a rule builds (tflx.result_types): the rule
+    gives the result type itself."""

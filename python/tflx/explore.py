@@ -549,7 +549,7 @@ class RecordingPass:
 def derive_record(models: list[Model], fired: dict[str, int]) -> tuple[PassRecord, list[str]]:
     """Pass provenance from dumps alone (see the module doc); also the fired passes it cannot
     attribute."""
-    from .plugin import registered_passes
+    from .passes import registered_passes
     rec = PassRecord(exact=False)
     registry = registered_passes()
     unknown = []

@@ -85,19 +85,49 @@ def verify(module: ir.Module, *, stage: str | None = None, pass_name: str | None
         raise err from None
 
 
-def walk_ops(module: ir.Module):
-    """All operations under the module, pre-order, excluding the module itself."""
+def walk_ops(root):
+    """Every operation nested in `root` (a module, an op or a region), pre-order, `root` itself
+    excluded. A list: rules may rewrite while a caller iterates it."""
     out = []
 
-    def visit(op):
-        for region in op.regions:
-            for block in region.blocks:
-                for child in block.operations:
-                    out.append(child.operation)
-                    visit(child.operation)
+    def visit_region(region):
+        for block in region.blocks:
+            for child in block.operations:
+                out.append(child.operation)
+                for r in child.operation.regions:
+                    visit_region(r)
 
-    visit(module.operation)
+    if isinstance(root, ir.Region):
+        visit_region(root)
+    else:
+        for region in getattr(root, "operation", root).regions:
+            visit_region(region)
     return out
+
+
+def defining_op(value, *names: str):
+    """The op that produced `value` (None for a block argument); with `names`, only if it is
+    one of those ops."""
+    owner = value.owner
+    if not isinstance(owner, (ir.Operation, ir.OpView)):
+        return None
+    owner = owner.operation
+    return owner if not names or owner.name in names else None
+
+
+CONSTANT_OPS = ("arith.constant", "tfl.pseudo_const", "stablehlo.constant", "tf.Const")
+
+
+def constant_value(value):
+    """The numpy value of a constant op's result (any dialect's spelling), else None."""
+    import numpy as np
+    owner = defining_op(value, *CONSTANT_OPS)
+    if owner is not None:
+        try:
+            return np.array(ir.DenseElementsAttr(owner.attributes["value"]))
+        except (ValueError, TypeError, KeyError):
+            return None
+    return None
 
 
 # Structural ops that say nothing about what a model computes.

@@ -281,7 +281,7 @@ class LitertPasses(Provider):
 
 
 def import_tensorflow():
-    from .cli.common import native_stderr_silenced
+    from .nativeio import native_stderr_silenced
     with native_stderr_silenced():
         import tensorflow as tf
     return tf

@@ -14,7 +14,7 @@ from . import stages as st
 from .atomic import write_atomic
 from .errors import TflxError
 from .mlir import clone_module, ir, new_context, op_histogram, parse_module, print_module, verify, walk_ops
-from .plugin import Pass, PatternError, registered_passes
+from .plugin import Pass, PatternError
 
 STAGE_HEADER = "// tflx-stage: "
 
@@ -51,7 +51,7 @@ class ConversionResult:
 
 
 def default_passes(disabled: Iterable[str] = ()) -> list[Pass]:
-    from tflx.passes import DEFAULT_PASSES
+    from tflx.passes import DEFAULT_PASSES, registered_passes
     reg = registered_passes()
     disabled = set(disabled)
     unknown = disabled - set(reg)

@@ -72,7 +72,7 @@ def rewrite(*op_names: str, benefit: int = 1, match: str | None = None):
     protocol -- True for no match, any falsy value for rewritten -- still works, with a warning."""
     pattern = None
     if match is not None:
-        from .custom_op import Pattern
+        from .pattern import Pattern
         pattern = Pattern.parse(match)
         op_names = op_names or (pattern.root,)
         if set(op_names) != {pattern.root}:
@@ -209,8 +209,9 @@ def register_pass(cls: type[Pass]) -> type[Pass]:
     return cls
 
 
-def registered_passes() -> dict[str, type[Pass]]:
-    from . import passes  # noqa: F401  (importing registers the built-in library)
+def registry() -> dict[str, type[Pass]]:
+    """The passes registered so far (plugins loaded, built-ins imported). With the built-in
+    library loaded: tflx.passes.registered_passes()."""
     return dict(_REGISTRY)
 
 

@@ -4,7 +4,8 @@
     tflx reduce repro.mlir --pipeline convert --error 'no TFLite builtin'    # tflx convert --resume-from
 
 A candidate is "interesting" when running the pipeline on it fails and the failure text
-matches REGEX. Candidates run in a worker process (`python -m tflx.reduce --worker`) that reads
+matches REGEX. Candidates run in a worker process (`python -m tflx.cli.reduce_worker`: it runs the
+tflx commands in-process and answers with their exit status and error text) that reads
 one candidate at a time, so TF and litert-converter are imported once; a crash of the native
 code (abort, segfault) kills only the worker, counts as a failure with the text
 "crashed (SIGNAL)" plus what the native code printed, and a fresh worker takes over.
@@ -266,69 +267,13 @@ class Outcome:
     text: str  # the failure text (empty when it passed)
 
 
-def _run_candidate(text: str, pipeline: str, plugins: list[str], workdir: str) -> Outcome:
-    """Run in the worker: the candidate through `tflx convert --resume-from` or `tflx-opt`."""
-    import contextlib
-    import io
-    path = os.path.join(workdir, "candidate.mlir")
-    with open(path, "w", encoding="utf-8") as f:
-        f.write(text)
-    err = io.StringIO()
-    if pipeline == "convert" or pipeline.startswith("convert:"):
-        from .cli import main as tflx_main
-        stop = pipeline.split(":", 1)[1] if ":" in pipeline else None
-        out = os.path.join(workdir, "out.tflite" if stop in (None, "flatbuffer") else "out.mlir")
-        argv = ["convert", "--resume-from", path, "-o", out, "-q"] + (["--stop-after", stop] if stop else [])
-        for p in plugins:
-            argv += ["--plugin", p]
-        with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
-            rc = _call(tflx_main._main, argv)
-    else:
-        from .cli import opt as opt_cli
-        from . import plugins as loader
-        for p in plugins:  # their passes become known to tflx-opt by registering
-            loader.load(p)
-        argv = [path, f"--pass-pipeline={pipeline}", "-o", os.path.join(workdir, "out.mlir")]
-        with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
-            rc = _call(opt_cli._main, argv)
-    return Outcome(rc != 0, err.getvalue().strip())
-
-
-def _call(fn, argv) -> int:
-    from .errors import TflxError as E
-    try:
-        return fn(argv) or 0
-    except E as e:
-        print(e.one_line(), file=sys.stderr)
-        return 1
-    except SystemExit as e:
-        return e.code if isinstance(e.code, int) else 1
-    except Exception as e:  # noqa: BLE001 - an internal error is a failure like any other
-        print(f"tflx: internal error: {type(e).__name__}: {e}", file=sys.stderr)
-        return 2
-
-
-def _worker_main() -> int:
-    """Read JSON requests on stdin, one per line; answer one JSON line each on stdout."""
-    import tempfile
-    from .cli.common import native_stderr_silenced
-    with native_stderr_silenced():  # TensorFlow is imported only if a candidate needs it
-        from . import mlir  # noqa: F401
-    out = os.fdopen(os.dup(1), "w")
-    os.dup2(2, 1)  # anything else printed to stdout must not corrupt the protocol
-    workdir = tempfile.mkdtemp(prefix="tflx-reduce-")
-    out.write(json.dumps({"ready": True}) + "\n")
-    out.flush()
-    for line in sys.stdin:
-        req = json.loads(line)
-        o = _run_candidate(req["text"], req["pipeline"], req.get("plugins", []), workdir)
-        out.write(json.dumps({"failed": o.failed, "text": o.text}) + "\n")
-        out.flush()
-    return 0
+# The worker runs `tflx convert` / `tflx-opt` in-process (tflx.cli.reduce_worker): the library
+# starts it as a command line and never imports the CLI.
+WORKER_ARGV = [sys.executable, "-m", "tflx.cli.reduce_worker"]
 
 
 class Worker:
-    """A `python -m tflx.reduce --worker` child; restarted after a crash or a timeout."""
+    """A `python -m tflx.cli.reduce_worker` child; restarted after a crash or a timeout."""
 
     def __init__(self, timeout: float = 120.0):
         self.timeout = timeout
@@ -339,7 +284,7 @@ class Worker:
         import tempfile
         self.err = tempfile.TemporaryFile()
         env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
-        self.proc = subprocess.Popen([sys.executable, "-m", "tflx.reduce", "--worker"], stdin=subprocess.PIPE,
+        self.proc = subprocess.Popen(WORKER_ARGV, stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, stderr=self.err, env=env, text=True, bufsize=1)
         self.started += 1
         line = self._readline(600)
@@ -581,9 +526,3 @@ def ir_name(func) -> str:
 
 def reduce(text: str, pipeline: str, error: str, **kwargs) -> ReduceResult:
     return Reducer(text, pipeline, error, **kwargs).run()
-
-
-if __name__ == "__main__":
-    if sys.argv[1:] == ["--worker"]:
-        sys.exit(_worker_main())
-    sys.exit("usage: python -m tflx.reduce --worker   (tflx reduce is the command)")

@@ -7,7 +7,7 @@ op(s) with the user's source line, an IR excerpt around them, and -- written by 
 
     stage step failed      tflx convert --resume-from repro.mlir --stop-after STAGE -o OUT
     built-in pass failed   tflx-opt repro.mlir -PASS
-    plugin pass failed     python -c '<load the plugin, run tflx-opt>' PLUGIN repro.mlir -PASS
+    plugin pass failed     tflx-opt --plugin=PLUGIN repro.mlir -PASS
 """
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ import shutil
 import sys
 from dataclasses import asdict, dataclass, field
 
-from . import STAGES
+from .stagedefs import STAGES
 from .errors import TflxError
 
 HEADER = "// tflx-stage: "
@@ -240,20 +240,15 @@ def build_report(err: TflxError, recorder: FailureRecorder | None, *, sources: d
 
 def _command(rep: FailureReport, repro: str, out_dir: str) -> list[str]:
     if rep.step == "pass":
-        from .plugin import registered_passes
+        from .passes import registered_passes
         from . import passes as builtin  # noqa: F401
         cls = registered_passes().get(rep.pass_name)
         is_builtin = cls is not None and cls.__module__.startswith("tflx.passes")
         if is_builtin or not rep._plugins:
             return _tool("tflx-opt", "tflx.cli.opt") + [repro, f"-{rep.pass_name}"]
         plugin_paths = [os.path.abspath(p) if os.path.exists(p) else p for p in rep._plugins]
-        from .cli import opt as opt_cli
-        if "plugin" in getattr(opt_cli, "_VALUE_OPTS", ()):  # tflx-opt --plugin=...
-            return (_tool("tflx-opt", "tflx.cli.opt") + [f"--plugin={p}" for p in plugin_paths]
-                    + [repro, f"-{rep.pass_name}"])
-        code = ("import sys, tflx.plugins as p; [p.load(x) for x in sys.argv[1].split(',')]; "
-                "from tflx.cli.opt import main; sys.exit(main(sys.argv[2:]))")
-        return [sys.executable, "-c", code, ",".join(plugin_paths), repro, f"-{rep.pass_name}"]
+        return (_tool("tflx-opt", "tflx.cli.opt") + [f"--plugin={p}" for p in plugin_paths]
+                + [repro, f"-{rep.pass_name}"])
     out = os.path.join(out_dir, "repro-out.tflite" if rep.stage == "flatbuffer" else "repro-out.mlir")
     argv = _tool("tflx", "tflx.cli.main") + ["convert", "--resume-from", repro, "--stop-after", rep.stage,
                                              "-o", out]

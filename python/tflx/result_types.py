@@ -11,16 +11,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from .mlir import ir
+from .attrs import from_attr
+from .errors import CannotInfer
+from .mlir import constant_value, ir
 
 _TF_DTYPES = {"f32": "float32", "f16": "float16", "f64": "float64", "bf16": "bfloat16", "i1": "bool",
               "i8": "int8", "i16": "int16", "i32": "int32", "i64": "int64", "ui8": "uint8",
               "ui16": "uint16", "ui32": "uint32", "ui64": "uint64", "complex<f32>": "complex64"}
 _MLIR_TYPES = {v: k for k, v in _TF_DTYPES.items()}
-
-
-class CannotInfer(ValueError):
-    """No inference applies: the caller gives the result type."""
 
 
 def infer(name: str, operands, attributes: dict) -> list[ir.Type]:
@@ -98,12 +96,11 @@ def _assign_inputs(op_def, inputs: list, op_type: str) -> dict:
 
 
 def _tf_input(tf, value: ir.Value):
-    from tflx import builder as b
     t = ir.ShapedType(value.type)
     dtype = _TF_DTYPES.get(str(t.element_type))
     if dtype is None:
         raise CannotInfer(f"operand type {value.type} has no TensorFlow dtype here: give the result type")
-    const = b.constant_value(value)
+    const = constant_value(value)
     if const is not None:
         return tf.constant(np.asarray(const).astype(dtype))
     shape = [None if ir.ShapedType.is_dynamic_size(d) else d for d in t.shape] if t.has_rank else None
@@ -125,28 +122,18 @@ def _default(tf, value):
 
 
 def _py(tf, attr):
-    """An MLIR attribute as the Python value tf.raw_ops takes."""
-    if isinstance(attr, (bool, int, float, str, list, tuple)):
+    """An MLIR attribute as the Python value TF's op builder takes (a TypeAttr as a tf.DType)."""
+    if not isinstance(attr, ir.Attribute):
         return attr
-    for cls, get in ((ir.BoolAttr, lambda a: a.value), (ir.IntegerAttr, lambda a: a.value),
-                     (ir.FloatAttr, lambda a: a.value), (ir.StringAttr, lambda a: a.value)):
-        try:
-            return get(cls(attr))
-        except ValueError:
-            pass
-    try:
-        return [_py(tf, a) for a in ir.ArrayAttr(attr)]
-    except ValueError:
-        pass
-    try:
-        t = ir.TypeAttr(attr).value
-        return tf.as_dtype(_TF_DTYPES[str(t)])
-    except (ValueError, KeyError):
-        pass
-    try:
-        return np.array(ir.DenseElementsAttr(attr))
-    except ValueError:
-        raise CannotInfer(f"attribute {attr} has no Python value here: give the result type") from None
+    if isinstance(attr, ir.TypeAttr):
+        dtype = _TF_DTYPES.get(str(attr.value))
+        if dtype is None:
+            raise CannotInfer(f"type attribute {attr} has no TensorFlow dtype here: give the result type")
+        return tf.as_dtype(dtype)
+    value = from_attr(attr)
+    if isinstance(value, ir.Attribute):
+        raise CannotInfer(f"attribute {attr} has no Python value here: give the result type")
+    return value
 
 
 def _mlir_type(shape, dtype: str) -> ir.Type:

@@ -21,15 +21,9 @@ from .errors import TflxError, condense_mlir_error, first_op_name, node_name, us
 from .mlir import clone_module, ir, new_context, op_histogram, parse_module, passmanager, print_module, verify, walk_ops
 from . import routes
 
-from . import STAGES  # noqa: E402  (the one list of stage names)
-
-TF_IMPORT_PIPELINE = "func.func(tf-executor-to-functional-conversion)"
-TF_IMPORT_TAIL_PIPELINE = "tf-shape-inference,canonicalize,symbol-dce"
-TF_LIFTED_IMPORT_TAIL = "inline,symbol-dce"  # the inliner canonicalizes too
-# remove-shape-constraints drops broadcastability witnesses (TFLite checks at run time); after
-# it only const_shape/shape_of/broadcast remain for legalize-shape-to-stablehlo.
-TF_STABLEHLO_PIPELINE = "tf-stablehlo,canonicalize,func.func(remove-shape-constraints),canonicalize,cse"
-TFL_OPT_PIPELINE = "builtin.module(func.func(tfl-optimize),canonicalize,cse)"
+from .stagedefs import STAGES  # noqa: F401  (the one list of stage names)
+from .stagedefs import (TF_IMPORT_PIPELINE, TF_IMPORT_TAIL_PIPELINE, TF_LIFTED_IMPORT_TAIL,  # noqa: F401
+                        TF_STABLEHLO_PIPELINE, TFL_OPT_PIPELINE)
 
 # Func attributes that carry the signature through every stage, so a dump can be resumed
 # without the original model.
@@ -211,6 +205,7 @@ def lower_to_stablehlo(tf_module: ir.Module, ctx: ir.Context, weights: dict | No
     direct-routed ones come out as the same `tf.*` ops, for the tfl stage to legalize."""
     from tflx.passes import legalize_shape_to_stablehlo as shape_pass
     from . import weights as wt
+    from .generic_form import to_generic_form
 
     from .isolate import run_tf_pipeline
     plan = plan or routes.RoutePlan()
@@ -229,7 +224,7 @@ def lower_to_stablehlo(tf_module: ir.Module, ctx: ir.Context, weights: dict | No
             err.message = err.message.replace(routes.HIDDEN_PREFIX, "tf.")
         err.details = err.details or str(e)  # TF's whole text: its locations name the TF ops
         raise err from None
-    out = shape_pass.to_generic_form(out)
+    out = to_generic_form(out)
     module = parse_module(out, ctx, stage="stablehlo", what="tf-stablehlo output")
     with ctx:
         routes.restore_direct_ops(module)

@@ -313,7 +313,7 @@ def test_jax_sorts_become_topk_v2_and_match_jax():
 
 def test_passes_registered_listed_and_on_by_default():
     from tflx.passes import DEFAULT_PASSES
-    from tflx.plugin import registered_passes
+    from tflx.passes import registered_passes
     reg = registered_passes()
     for name, stage in NEW_PASSES.items():
         assert reg[name].stage == stage and name in DEFAULT_PASSES

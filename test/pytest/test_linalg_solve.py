@@ -283,7 +283,7 @@ def test_slogdet_where_det_overflows(tf):
 
 def test_new_passes_registered_at_tf_stage_and_on_by_default():
     from tflx.passes import DEFAULT_PASSES
-    from tflx.plugin import registered_passes
+    from tflx.passes import registered_passes
     reg = registered_passes()
     for name in ("decompose-triangular-solve", "decompose-matrix-solve"):
         assert reg[name].stage == "tf" and name in DEFAULT_PASSES

@@ -198,3 +198,40 @@ def test_typed_view_of_a_tfl_op():
         assert tfl.activation(tanh) == "NONE"
         with pytest.raises(AttributeError, match="has no operand or attribute 'weights'"):
             v.weights
+
+
+def test_dag_pattern_rule_gets_its_captures():
+    """@rewrite(match=...): the rule runs only where the pattern matches (either operand order
+    of a commutative op) and receives the captured values."""
+    from tflx import builder as b
+    from tflx.mlir import ir, new_context
+    from tflx.plugin import PatternPass, rewrite
+    seen = []
+
+    @dataclass(frozen=True)
+    class Swish(PatternPass):
+        name = "test-swish-pattern"
+        stage = "tf"
+
+        @rewrite(match="tf.Mul(%x, tf.Sigmoid(%x))")
+        def swish(self, op, rewriter, x):
+            seen.append(x)
+            with rewriter.ip, op.location:
+                y = b.tf("Relu", [x])  # any replacement will do: the test looks at what matched
+            rewriter.replace_op(op, [y])
+
+    with new_context() as ctx:
+        m = ir.Module.parse(textwrap.dedent('''
+            func.func @f(%a: tensor<4xf32>, %c: tensor<4xf32>) -> (tensor<4xf32>, tensor<4xf32>, tensor<4xf32>) {
+              %s = "tf.Sigmoid"(%a) : (tensor<4xf32>) -> tensor<4xf32>
+              %0 = "tf.Mul"(%a, %s) : (tensor<4xf32>, tensor<4xf32>) -> tensor<4xf32>
+              %1 = "tf.Mul"(%s, %a) : (tensor<4xf32>, tensor<4xf32>) -> tensor<4xf32>
+              %2 = "tf.Mul"(%c, %s) : (tensor<4xf32>, tensor<4xf32>) -> tensor<4xf32>
+              return %0, %1, %2 : tensor<4xf32>, tensor<4xf32>, tensor<4xf32>
+            }'''), ctx)
+        assert Swish().run(m) == 2
+        text = str(m)
+        assert text.count('"tf.Relu"') == 2 and text.count('"tf.Mul"') == 1  # %c * sigmoid(%a) stays
+        assert all(isinstance(v, ir.BlockArgument) and v.arg_number == 0 for v in seen), seen
+    with pytest.raises(ValueError, match="root"):
+        rewrite("tf.Add", match="tf.Mul(%x, %y)")

@@ -187,7 +187,8 @@ def test_plugin_runs_after_the_quantize_stage(cnn_dense, tmp_path):
     """A pass of stage "quantize" rewrites the quantized model's IR; the file is written anew."""
     from ai_edge_litert.interpreter import Interpreter
     import tflx
-    from tflx.plugin import PatternPass, rewrite
+    from tflx.dialects import tfl
+    from tflx.plugin import NO_MATCH, PatternPass, rewrite
 
     class ReluLastDense(PatternPass):  # the last (int8) FULLY_CONNECTED gets a fused RELU
         name = "relu-last-dense"
@@ -196,8 +197,8 @@ def test_plugin_runs_after_the_quantize_stage(cnn_dense, tmp_path):
         @rewrite("tfl.fully_connected")
         def relu(self, op, rewriter):
             from tflx.mlir import ir
-            if ir.StringAttr(op.attributes["fused_activation_function"]).value != "NONE":
-                return True
+            if tfl.activation(op) != "NONE":
+                return NO_MATCH
             op.attributes["fused_activation_function"] = ir.StringAttr.get("RELU")
 
     path, rep, _ = cnn_dense

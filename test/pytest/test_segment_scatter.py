@@ -172,7 +172,7 @@ def test_misc_ops_match_tf(misc_model):
 
 def test_passes_registered_at_tf_stage_and_on_by_default():
     from tflx.passes import DEFAULT_PASSES
-    from tflx.plugin import registered_passes
+    from tflx.passes import registered_passes
     reg = registered_passes()
     for name in ("decompose-segment-scatter", "decompose-misc-ops"):
         assert reg[name].stage == "tf" and name in DEFAULT_PASSES

@@ -1,30 +1,11 @@
 """What every tflx command shares: quiet native start-up, user errors as one line."""
 from __future__ import annotations
 
-import contextlib
 import os
 import sys
 
 from .. import _quiet  # noqa: F401
-
-
-@contextlib.contextmanager
-def native_stderr_silenced():
-    """TF, litert and absl print start-up banners from C++ straight to fd 2; hide them."""
-    if os.environ.get("TFLX_VERBOSE"):
-        yield
-        return
-    sys.stderr.flush()
-    saved = os.dup(2)
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, 2)
-    try:
-        yield
-    finally:
-        sys.stderr.flush()
-        os.dup2(saved, 2)
-        os.close(saved)
-        os.close(devnull)
+from ..nativeio import native_stderr_silenced  # noqa: F401  (re-exported: tflx.cli.common.native_stderr_silenced)
 
 
 def import_runtime():

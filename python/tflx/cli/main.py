@@ -153,7 +153,7 @@ def _summary(result, output, seconds):
 
 
 def _passes(args) -> int:
-    from tflx.plugin import registered_passes
+    from tflx.passes import registered_passes
     for name, cls in sorted(registered_passes().items()):
         print(f"{name:<32} [{cls.stage}] {cls.description}")
     return 0

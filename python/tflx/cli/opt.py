@@ -228,7 +228,7 @@ def _process_chunk(chunk, leaves, args: Args, filename: str):
 
 def _list_passes() -> int:
     from .. import pass_catalog as cat
-    from ..plugin import registered_passes
+    from ..passes import registered_passes
 
     out = sys.stdout
     tflx = registered_passes()
