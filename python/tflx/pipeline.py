@@ -14,7 +14,7 @@ from . import stages as st
 from .atomic import write_atomic
 from .errors import TflxError
 from .mlir import clone_module, ir, new_context, op_histogram, parse_module, print_module, verify, walk_ops
-from .plugin import Pass, PatternError
+from .plugin import Pass, PassRaised, PatternError, run_pass
 
 STAGE_HEADER = "// tflx-stage: "
 
@@ -87,17 +87,15 @@ def run_passes(passes: list[Pass], stage: str, module: ir.Module, result: Conver
 
 
 def _run_pass(p: Pass, stage: str, module: ir.Module) -> int:
-    with module.context:
-        try:
-            n = p.run(module)
-        except PatternError as e:
-            raise TflxError(f"pattern {e.rule} raised {type(e.cause).__name__}: {e.cause}",
-                            stage=stage, pass_name=p.name, op=e.op_name, location=e.location) from None
-        except TflxError:
-            raise
-        except Exception as e:  # noqa: BLE001 - a plugin bug is reported, not propagated
-            raise TflxError(f"raised {type(e).__name__}: {e}", stage=stage, pass_name=p.name,
-                            location=p.raise_site(e)) from None
+    try:
+        n = run_pass(p, module)
+    except PatternError as e:
+        raise TflxError(f"pattern {e.rule} raised {type(e.cause).__name__}: {e.cause}",
+                        stage=stage, pass_name=p.name, op=e.op_name, location=e.location) from None
+    except PassRaised as e:
+        raise TflxError(f"raised {e}", stage=stage, pass_name=p.name, location=e.site) from None
+    except ir.MLIRError as e:
+        raise TflxError(f"raised MLIRError: {e}", stage=stage, pass_name=p.name, location=p.source()) from None
     verify(module, stage=stage, pass_name=p.name, location=f"pass defined at {p.source()}")
     return n
 

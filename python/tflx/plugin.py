@@ -195,6 +195,29 @@ def _no_match(result, rule: str, module: str) -> bool:
     return result is True
 
 
+class PassRaised(Exception):
+    """A pass's `run` raised something else than a TflxError or a PatternError (a plugin bug):
+    the exception and the file:line in the pass's file it came from."""
+
+    def __init__(self, cause: BaseException, site: str):
+        super().__init__(f"{type(cause).__name__}: {cause}")
+        self.cause, self.site = cause, site
+
+
+def run_pass(p: Pass, module: ir.Module) -> int:
+    """Run pass `p` on `module` (in its context); how many rewrites it made. TflxError,
+    PatternError and MLIR's own errors pass through; anything else becomes PassRaised. The one
+    way tflx runs a Python pass (the pipeline and tflx-opt map the errors to their own reports)."""
+    from .errors import TflxError
+    with module.context:
+        try:
+            return p.run(module) or 0
+        except (TflxError, PatternError, ir.MLIRError):
+            raise
+        except Exception as e:  # noqa: BLE001 - a plugin bug: reported with where it was raised
+            raise PassRaised(e, p.raise_site(e)) from e
+
+
 def register_pass(cls: type[Pass]) -> type[Pass]:
     if not cls.name:
         raise ValueError(f"{cls.__name__} has no pass name")

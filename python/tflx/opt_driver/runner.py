@@ -114,22 +114,21 @@ class Runner:
         return self.final(state)
 
     def _run_tflx(self, lf: Leaf, module: ir.Module) -> ir.Module:
-        from ..plugin import PatternError
+        from ..plugin import PassRaised, PatternError, run_pass
         cls = lf.tflx_cls
+        try:
+            run_pass(cls(**_tflx_options(lf)), module)
+        except PatternError as e:
+            line, col = _loc_line_col(e.location)
+            raise PipelineFailure([Diag("error", f"pattern {e.rule} raised {type(e.cause).__name__}: {e.cause}",
+                                        line, col)], lf.name) from None
+        except TflxError as e:
+            raise PipelineFailure([Diag("error", e.message)], lf.name) from None
+        except ir.MLIRError as e:
+            raise PipelineFailure(diags_from_mlir_error(e), lf.name) from None
+        except PassRaised as e:
+            raise PipelineFailure([Diag("error", f"raised {e} ({e.site})")], lf.name) from None
         with module.context:
-            try:
-                cls(**_tflx_options(lf)).run(module)
-            except PatternError as e:
-                line, col = _loc_line_col(e.location)
-                raise PipelineFailure([Diag("error", f"pattern {e.rule} raised {type(e.cause).__name__}: {e.cause}",
-                                            line, col)], lf.name) from None
-            except TflxError as e:
-                raise PipelineFailure([Diag("error", e.message)], lf.name) from None
-            except ir.MLIRError as e:
-                raise PipelineFailure(diags_from_mlir_error(e), lf.name) from None
-            except Exception as e:  # noqa: BLE001 - a plugin bug is reported, not propagated
-                raise PipelineFailure([Diag("error", f"raised {type(e).__name__}: {e} ({cls.raise_site(e)})")],
-                                      lf.name) from None
             try:
                 module.operation.verify()
             except ir.MLIRError as e:
