@@ -11,7 +11,7 @@ __version__ = "0.1.0"
 
 def _plugin_passes(plugins) -> list:
     """Plugins as pass instances, pass classes, or plugin specs (a .py path or module name)."""
-    from . import plugins as loader
+    from . import plugin_loader as loader
     out, specs = [], []
     for p in plugins:
         if isinstance(p, str):

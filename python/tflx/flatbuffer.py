@@ -31,7 +31,7 @@ def validate(data: bytes, what: str = "flatbuffer") -> None:
         raise TflxError(f"{what} is too short to be a .tflite ({len(data)} bytes)")
     if data[4:8] != _IDENT:
         raise TflxError(f"{what} is not a .tflite (file identifier {data[4:8]!r}, expected {_IDENT!r})")
-    from .fbverify import VerifyError, verify
+    from .flatbuffer_verifier import VerifyError, verify
     try:
         verify(data)  # the flatbuffers verifier's rules: every reachable offset is in bounds
     except VerifyError as e:

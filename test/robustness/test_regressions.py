@@ -5,7 +5,7 @@ Found (before the fixes)                               fixed in
   const tensor shape -2^31: reader built tensor<3x-2147483648x1xf32>, printing it never ended
                                                        flatbuffer.validate: shape checks
   name offset 0 / odd vtable size: passed validate, the interpreter raised ValueError (traceback
-  in tflx verify)                                      fbverify: the flatbuffers verifier rules
+  in tflx verify)                                      flatbuffer_verifier: the flatbuffers verifier rules
   signature key not UTF-8: UnicodeDecodeError traceback in tflx verify
   output name 'f' -> 'f\\0': KeyError traceback in tflx verify (C string vs Python string)
                                                        flatbuffer.validate: names UTF-8, no NUL

@@ -42,7 +42,7 @@ def _convert(args) -> int:
         raise TflxError("give -o OUT.tflite (or --stop-after STAGE -o OUT.mlir, or --dump-dir DIR)")
     progress = Progress(quiet=args.quiet)
     t0 = time.perf_counter()
-    from tflx import plugins as plugin_loader
+    from tflx import plugin_loader
     plugins = plugin_loader.passes_from(args.plugin)
     if args.resume_from and args.model:
         raise TflxError("give either MODEL or --resume-from, not both")
@@ -160,7 +160,7 @@ def _passes(args) -> int:
 
 
 def _plugins(args) -> int:
-    from tflx import plugins as plugin_loader
+    from tflx import plugin_loader
     for spec in args.plugin:
         plugin_loader.load(spec)
     plugin_loader.load_entry_points()

@@ -256,7 +256,7 @@ def _main(argv) -> int:
     with native_stderr_silenced():
         from .. import mlir  # noqa: F401  (litert-converter's banner goes to fd 2)
     if args.plugins:
-        from .. import plugins
+        from .. import plugin_loader as plugins
         for spec in args.plugins:
             plugins.load(spec)
     if args.list_passes:

@@ -1,4 +1,4 @@
-"""tflx.fbverify against the real flatbuffers verifier: the TFLite interpreter runs the C++
+"""tflx.flatbuffer_verifier against the real flatbuffers verifier: the TFLite interpreter runs the C++
 `VerifyModelBuffer` before it reads a model. On mutants of the seed models, whatever the C++
 verifier rejects, the Python one must reject too (it may be stricter, never looser)."""
 from __future__ import annotations
@@ -34,7 +34,7 @@ def _cpp_verdict(data: bytes) -> str:
 
 @pytest.mark.parametrize("seed_name", ["tiny_cnn", "pool", "int_ops"])
 def test_python_verifier_rejects_all_the_cpp_verifier_rejects(seeds, seed_name):
-    from tflx import fbverify
+    from tflx import flatbuffer_verifier as fbverify
 
     with open(seeds[seed_name]["tflite"], "rb") as f:
         data = f.read()
@@ -59,7 +59,7 @@ def test_python_verifier_rejects_all_the_cpp_verifier_rejects(seeds, seed_name):
         cpp_invalid += not cpp_ok
         if py_ok and not cpp_ok:
             looser += 1
-            pytest.fail(f"{kind} ({what}): the C++ verifier rejects it, tflx.fbverify accepts it")
+            pytest.fail(f"{kind} ({what}): the C++ verifier rejects it, tflx.flatbuffer_verifier accepts it")
         stricter += cpp_ok and not py_ok
     assert cpp_invalid >= 10, "too few mutants the C++ verifier rejects: the comparison says little"
     # Stricter only at the margins (offset 0, vtable size 0, table past the end: seen ~2%).
