@@ -56,6 +56,16 @@ def decompose_batched(op, rewriter, max_n: int, emit) -> bool:
     return False
 
 
+def strided_slice(x: ir.Value, begin, end, strides, *, begin_mask: int = 0, end_mask: int = 0,
+                  ellipsis_mask: int = 0, new_axis_mask: int = 0, shrink_axis_mask: int = 0) -> ir.Value:
+    """tf.StridedSlice with int32 begin/end/strides lists and the five masks (default 0); its
+    result type from TF's shape function."""
+    consts = [b.constant(np.array(v, np.int32), dialect="tf") for v in (begin, end, strides)]
+    masks = {"begin_mask": begin_mask, "end_mask": end_mask, "ellipsis_mask": ellipsis_mask,
+             "new_axis_mask": new_axis_mask, "shrink_axis_mask": shrink_axis_mask}
+    return b.tf("StridedSlice", [x, *consts], **{k: b.i64_attr(v) for k, v in masks.items()})
+
+
 class Tf:
     """Emit float32 TF ops; shapes are static lists of ints."""
 

@@ -18,7 +18,7 @@ from tflx import builder as b
 from tflx.mlir import ir
 from tflx.plugin import PatternPass, register_pass, rewrite
 
-from ._tf_emit import Tf
+from ._tf_emit import Tf, strided_slice
 
 
 def _ints(op, name: str) -> list[int]:
@@ -63,12 +63,8 @@ class DecomposeDilation2D(PatternPass):
             for dy in range(fh):
                 for dx in range(fw):
                     y0, x0 = dy * rh, dx * rw
-                    tap = b.tf("StridedSlice", [x, tf.const([0, y0, x0, 0], "int32"),
-                                                tf.const([nb, y0 + (oh - 1) * sh + 1, x0 + (ow - 1) * sw + 1, c], "int32"),
-                                                tf.const([1, sh, sw, 1], "int32")],
-                               b.tensor([nb, oh, ow, c]), begin_mask=b.i64_attr(0), end_mask=b.i64_attr(0),
-                               ellipsis_mask=b.i64_attr(0), new_axis_mask=b.i64_attr(0),
-                               shrink_axis_mask=b.i64_attr(0))
+                    tap = strided_slice(x, [0, y0, x0, 0], [nb, y0 + (oh - 1) * sh + 1, x0 + (ow - 1) * sw + 1, c],
+                                        [1, sh, sw, 1])
                     term = b.tf("AddV2", [tap, tf.slice(f, [dy, dx, 0], [1, 1, c])], tap.type)
                     out = term if out is None else b.tf("Maximum", [out, term], tap.type)
         rewriter.replace_op(op, [out])

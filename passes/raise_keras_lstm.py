@@ -36,6 +36,8 @@ from tflx import builder as b
 from tflx.mlir import ir
 from tflx.plugin import Pass, register_pass
 
+from ._tf_emit import strided_slice
+
 
 class _NoMatch(Exception):
     pass
@@ -347,10 +349,7 @@ class RaiseKerasLstm(Pass):
                      "cell_clip": ir.FloatAttr.get(f32, 0.0), "proj_clip": ir.FloatAttr.get(f32, 0.0),
                      "time_major": ir.BoolAttr.get(False)}
             y = b.op("tfl.unidirectional_sequence_lstm", operands, [seq_t], attrs).result
-            i32 = lambda a: b.constant(np.array(a, np.int32), dialect="tf")  # noqa: E731
-            last = b.tf("StridedSlice", [y, i32([0, -1, 0]), i32([0, 0, 0]), i32([1, 1, 1])], state_t,
-                        begin_mask=b.i64_attr(5), end_mask=b.i64_attr(5), ellipsis_mask=b.i64_attr(0),
-                        new_axis_mask=b.i64_attr(0), shrink_axis_mask=b.i64_attr(2))
+            last = strided_slice(y, [0, -1, 0], [0, 0, 0], [1, 1, 1], begin_mask=5, end_mask=5, shrink_axis_mask=2)
         self._replace_output(w, lstm, y, last)
         w.results[lstm.kh].replace_all_uses_with(last)
         for k in lstm.passthrough:  # the input, weights: what went in
@@ -368,9 +367,7 @@ class RaiseKerasLstm(Pass):
         initial state: it enters only as f * c0 + i * g and h0 @ R, unchanged by a zero's sign."""
         i32 = lambda a: b.constant(np.array(a, np.int32), dialect="tf")  # noqa: E731
         shape = b.tf("Shape", [x], ir.RankedTensorType.get([3], ir.IntegerType.get_signless(32)))
-        batch = b.tf("StridedSlice", [shape, i32([0]), i32([1]), i32([1])], b.tensor([1], "int32"),
-                     begin_mask=b.i64_attr(0), end_mask=b.i64_attr(0), ellipsis_mask=b.i64_attr(0),
-                     new_axis_mask=b.i64_attr(0), shrink_axis_mask=b.i64_attr(0))
+        batch = strided_slice(shape, [0], [1], [1])
         dims = b.tf("ConcatV2", [batch, i32([units]), i32(0)], b.tensor([2], "int32"))
         return tuple(b.tf("Fill", [dims, b.constant(np.array(v, np.float32), dialect="tf")], type_)
                      for v in (0.0, -0.0))
