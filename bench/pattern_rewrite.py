@@ -40,7 +40,7 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
 
     sys.path.insert(0, "examples/plugins")
-    from tflx import plugins
+    from tflx import plugin_loader as plugins
     from tflx.mlir import new_context, op_histogram, parse_module
     from tflx.plugin import PatternPass, rewrite
 

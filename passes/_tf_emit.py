@@ -15,6 +15,7 @@ import numpy as np
 
 from tflx import builder as b
 from tflx.mlir import ir
+from tflx.plugin import NO_MATCH
 
 _I1 = "bool"
 
@@ -41,11 +42,11 @@ def decompose_batched(op, rewriter, max_n: int, emit) -> bool:
     """Shared driver of the linalg decompositions: for a static [..., n, n] operand, flatten the
     batch to [nb, n, n], let `emit(tf, x, nb, n)` build the [nb, ...] result (or a tuple of them,
     one per result of `op`), restore the batch dims (each result keeps the trailing dims `emit`
-    gives it) and replace `op`. Returns True (no match) when the operand is not a small static
+    gives it) and replace `op`. Returns NO_MATCH when the operand is not a small static
     square float32 batch."""
     found = static_square(op.operands[0], max_n)
     if found is None:
-        return True
+        return NO_MATCH
     batch, n = found
     nb = int(np.prod(batch, dtype=np.int64)) if batch else 1
     with rewriter.ip, op.location:
@@ -53,7 +54,7 @@ def decompose_batched(op, rewriter, max_n: int, emit) -> bool:
         outs = emit(tf, tf.reshape(op.operands[0], [nb, n, n]), nb, n)
         outs = [tf.reshape(o, batch + b.shape_of(o)[1:]) for o in (outs if isinstance(outs, tuple) else (outs,))]
     rewriter.replace_op(op, outs)
-    return False
+    return
 
 
 def strided_slice(x: ir.Value, begin, end, strides, *, begin_mask: int = 0, end_mask: int = 0,

@@ -40,7 +40,7 @@ import numpy as np
 
 from tflx import builder as b
 from tflx.mlir import ir
-from tflx.plugin import PatternPass, register_pass, rewrite
+from tflx.plugin import NO_MATCH, PatternPass, register_pass, rewrite
 
 # Element types rewritten, and their width. The work is done in int32 because the TFL legalizer
 # rejects MUL, MAXIMUM or SUM on int8/int16 and FLOOR_MOD on unsigned types.
@@ -132,13 +132,13 @@ class DecomposeBitwise(PatternPass):
     def _and_or(self, op, rewriter, combine):
         em = _start(op.operands)
         if em is None:
-            return True
+            return NO_MATCH
         a, y = op.operands
         with rewriter.ip, op.location:
             both = em.binary(combine, em.split(a), em.split(y))   # bit k of a&b (Mul) / a|b (Maximum)
             out = em.sum_to(em.binary("Mul", both, em.const(em.weights())), op.results[0].type)
         rewriter.replace_op(op, [out])
-        return False
+        return
 
     @rewrite("tf.BitwiseAnd")
     def bitwise_and(self, op, rewriter):
@@ -152,7 +152,7 @@ class DecomposeBitwise(PatternPass):
     def left_shift(self, op, rewriter):
         em = _start(op.operands)
         if em is None:
-            return True
+            return NO_MATCH
         x, y = op.operands
         n, w = em.width, em.weights()
         # table[s, k]: what bit k of x is worth after a shift by s (0 once shifted out).
@@ -170,14 +170,14 @@ class DecomposeBitwise(PatternPass):
                         batch_dims=b.i64_attr(0))
             out = em.sum_to(em.binary("Mul", em.split(x), rows), op.results[0].type)
         rewriter.replace_op(op, [out])
-        return False
+        return
 
     @rewrite("tf.PopulationCount")
     def population_count(self, op, rewriter):
         em = _start(op.operands)
         if em is None:
-            return True
+            return NO_MATCH
         with rewriter.ip, op.location:
             out = em.sum_to(em.split(op.operands[0]), op.results[0].type)  # TF's count is uint8
         rewriter.replace_op(op, [out])
-        return False
+        return

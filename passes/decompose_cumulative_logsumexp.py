@@ -20,7 +20,7 @@ import numpy as np
 
 from tflx import builder as b
 from tflx.mlir import ir
-from tflx.plugin import PatternPass, register_pass, rewrite
+from tflx.plugin import NO_MATCH, PatternPass, register_pass, rewrite
 
 from ._tf_emit import Tf, shape
 
@@ -40,13 +40,13 @@ class DecomposeCumulativeLogsumexp(PatternPass):
         try:
             dims = shape(x)
         except (ValueError, TypeError):
-            return True
+            return NO_MATCH
         if axis is None or axis.size != 1 or b.element_type_of(x) != ir.F32Type.get():
-            return True
+            return NO_MATCH
         axis = int(axis.reshape(-1)[0]) % len(dims)
         n = dims[axis]
         if n > self.max_n or n == 0:
-            return True
+            return NO_MATCH
         exclusive, reverse = b.bool_attr(op, "exclusive"), b.bool_attr(op, "reverse")
         with rewriter.ip, op.location:
             tf = Tf()
@@ -69,7 +69,7 @@ class DecomposeCumulativeLogsumexp(PatternPass):
                     outs.append(acc)
             out = tf.concat(outs[::-1] if reverse else outs, axis)
         rewriter.replace_op(op, [out])
-        return False
+        return
 
     @staticmethod
     def _logaddexp(a, c):

@@ -16,7 +16,7 @@ import numpy as np
 
 from tflx import builder as b
 from tflx.mlir import ir
-from tflx.plugin import PatternPass, register_pass, rewrite
+from tflx.plugin import NO_MATCH, PatternPass, register_pass, rewrite
 
 from ._tf_emit import Tf, strided_slice
 
@@ -39,14 +39,14 @@ class DecomposeDilation2D(PatternPass):
         try:
             xd, fd, od = b.shape_of(x), b.shape_of(f), b.shape_of(op.results[0])
         except ValueError:
-            return True
+            return NO_MATCH
         if None in xd + fd + od or len(xd) != 4 or len(fd) != 3 or b.element_type_of(x) != ir.F32Type.get():
-            return True
+            return NO_MATCH
         (nb, h, w, c), (fh, fw, _), (_, oh, ow, _) = xd, fd, od
         _, sh, sw, _ = _ints(op, "strides")
         _, rh, rw, _ = _ints(op, "rates")
         if fh * fw > self.max_taps:
-            return True
+            return NO_MATCH
         same = ir.StringAttr(op.attributes["padding"]).value == "SAME"
         eh, ew = (fh - 1) * rh + 1, (fw - 1) * rw + 1  # the dilated filter's extent
         top = max((oh - 1) * sh + eh - h, 0) // 2 if same else 0
@@ -68,4 +68,4 @@ class DecomposeDilation2D(PatternPass):
                     term = b.tf("AddV2", [tap, tf.slice(f, [dy, dx, 0], [1, 1, c])], tap.type)
                     out = term if out is None else b.tf("Maximum", [out, term], tap.type)
         rewriter.replace_op(op, [out])
-        return False
+        return

@@ -42,7 +42,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from tflx import builder as b
-from tflx.plugin import PatternPass, register_pass, rewrite
+from tflx.plugin import NO_MATCH, PatternPass, register_pass, rewrite
 
 from ._tf_emit import Tf, decompose_batched, shape, static_square
 
@@ -141,7 +141,7 @@ class DecomposeMatrixDeterminant(PatternPass):
     def decompose(self, op, rewriter):
         found = static_square(op.operands[0], self.max_n)
         if found is None:
-            return True
+            return NO_MATCH
         batch, n = found
         nb = int(np.prod(batch, dtype=np.int64)) if batch else 1
         with rewriter.ip, op.location:

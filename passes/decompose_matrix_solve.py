@@ -29,7 +29,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from tflx import builder as b
-from tflx.plugin import PatternPass, register_pass, rewrite
+from tflx.plugin import NO_MATCH, PatternPass, register_pass, rewrite
 
 from ._tf_emit import Tf
 from .decompose_matrix_inverse import solve_gauss_jordan
@@ -48,7 +48,7 @@ class DecomposeMatrixSolve(PatternPass):
     def decompose(self, op, rewriter):
         found = matrix_and_rhs(op, self.max_n, broadcast=False)
         if found is None:
-            return True
+            return NO_MATCH
         batch, n, k = found
         with rewriter.ip, op.location:
             tf = Tf()

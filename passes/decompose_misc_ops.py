@@ -30,7 +30,7 @@ import numpy as np
 
 from tflx import builder as b
 from tflx.mlir import ir
-from tflx.plugin import PatternPass, register_pass, rewrite
+from tflx.plugin import NO_MATCH, PatternPass, register_pass, rewrite
 
 from ._tf_emit import Tf
 
@@ -53,12 +53,12 @@ def _is_f32(x: ir.Value) -> bool:
 def _bessel_scaled(op, rewriter, scaled: str) -> bool:
     x = op.operands[0]
     if not _is_f32(x) or not _is_f32(op.results[0]):
-        return True
+        return NO_MATCH
     with rewriter.ip, op.location:
         growth = b.tf("Exp", [b.tf("Abs", [x], x.type)], x.type)
         out = b.tf("Mul", [b.tf(scaled, [x], x.type), growth], op.results[0].type)
     rewriter.replace_op(op, [out])
-    return False
+    return
 
 
 @register_pass
@@ -73,28 +73,28 @@ class DecomposeMiscOps(PatternPass):
     def euclidean_norm(self, op, rewriter):
         x, axes = op.operands
         if not _is_f32(x) or _ranked(op.results[0]) is None:
-            return True
+            return NO_MATCH
         value = b.constant_value(axes)
         if value is None or value.size == 0:
-            return True
+            return NO_MATCH
         keep = b.bool_attr(op, "keep_dims")
         with rewriter.ip, op.location:
             squares = b.tf("Mul", [x, x], x.type)
             total = b.tf("Sum", [squares, axes], op.results[0].type, keep_dims=keep)
             out = b.tf("Sqrt", [total], total.type)
         rewriter.replace_op(op, [out])
-        return False
+        return
 
     @rewrite("tf.ConjugateTranspose")
     def conjugate_transpose(self, op, rewriter):
         x, perm = op.operands
         t = _ranked(x)
         if t is None or not any(t.element_type == make() for make in _REAL_TRANSPOSE.values()):
-            return True
+            return NO_MATCH
         with rewriter.ip, op.location:
             out = b.tf("Transpose", [x, perm], op.results[0].type)
         rewriter.replace_op(op, [out])
-        return False
+        return
 
     @rewrite("tf.BesselI0")
     def bessel_i0(self, op, rewriter):
@@ -107,22 +107,22 @@ class DecomposeMiscOps(PatternPass):
     @rewrite("tf.Einsum")
     def einsum_unary(self, op, rewriter):
         if len(op.operands) != 1 or "equation" not in op.attributes:
-            return True
+            return NO_MATCH
         x = op.operands[0]
         if not _is_f32(x) or _ranked(op.results[0]) is None:
-            return True
+            return NO_MATCH
         eq = ir.StringAttr(op.attributes["equation"]).value.replace(" ", "")
         m = re.fullmatch(r"([A-Za-z]+)->([A-Za-z]*)", eq)
         if m is None:
-            return True
+            return NO_MATCH
         lhs, rhs = m.groups()
         dims = b.shape_of(x)
         if len(lhs) != len(dims):
-            return True
+            return NO_MATCH
         if len(lhs) == 2 and lhs[0] == lhs[1] and rhs == lhs[0]:      # diagonal
             n = dims[0]
             if n is None or dims[1] != n or n == 0:
-                return True
+                return NO_MATCH
             with rewriter.ip, op.location:
                 tf = Tf()
                 flat = tf.reshape(x, [n * n])
@@ -134,6 +134,6 @@ class DecomposeMiscOps(PatternPass):
                 out = b.tf("Sum", [x, tf.const(list(range(len(dims))), "int32")], op.results[0].type,
                            keep_dims=False)
         else:
-            return True
+            return NO_MATCH
         rewriter.replace_op(op, [out])
-        return False
+        return

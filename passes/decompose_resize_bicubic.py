@@ -21,7 +21,7 @@ import numpy as np
 
 from tflx import builder as b
 from tflx.mlir import ir
-from tflx.plugin import PatternPass, register_pass, rewrite
+from tflx.plugin import NO_MATCH, PatternPass, register_pass, rewrite
 
 from ._tf_emit import Tf
 
@@ -49,15 +49,15 @@ class DecomposeResizeBicubic(PatternPass):
         try:
             dims = b.shape_of(x)
         except ValueError:
-            return True
+            return NO_MATCH
         size = b.constant_value(op.operands[1])
         if len(dims) != 4 or None in dims or size is None or size.shape != (2,) or not b.is_float(x) \
                 or b.element_type_of(x) != ir.F32Type.get():
-            return True
+            return NO_MATCH
         nb, h_in, w_in, c = (int(d) for d in dims)
         h_out, w_out = (int(s) for s in size)
         if h_out * h_in > self.max_elements or w_out * w_in > self.max_elements:
-            return True
+            return NO_MATCH
         corners, half = b.bool_attr(op, "align_corners"), b.bool_attr(op, "half_pixel_centers")
         wh = interpolation_matrix(h_in, h_out, corners, half)
         ww = interpolation_matrix(w_in, w_out, corners, half)
@@ -69,4 +69,4 @@ class DecomposeResizeBicubic(PatternPass):
             down = b.tf("BatchMatMulV2", [tf.const(wh), cols], b.tensor([nb, h_out, w_out * c]))
             out = tf.reshape(down, [nb, h_out, w_out, c])
         rewriter.replace_op(op, [out])
-        return False
+        return

@@ -48,7 +48,7 @@ import numpy as np
 
 from tflx import builder as b
 from tflx.mlir import ir
-from tflx.plugin import PatternPass, register_pass, rewrite
+from tflx.plugin import NO_MATCH, PatternPass, register_pass, rewrite
 
 from ._tf_emit import Tf
 
@@ -96,15 +96,15 @@ def _segment(op, rewriter) -> bool:
     data, ids = op.operands[0], op.operands[1]
     dt, it, rt = _ranked(data), _ranked(ids), _ranked(op.results[0])
     if dt is None or it is None or rt is None or dt.rank < 1 or it.rank != 1:
-        return True
+        return NO_MATCH
     kind = _kind(dt.element_type)
     if kind not in (("float32",) if op.name == "tf.SegmentMean" else ("float32", "int32")):
-        return True
+        return NO_MATCH
     if _kind(it.element_type) not in ("int32", "int64"):
-        return True
+        return NO_MATCH
     n, n_ids = b.shape_of(data)[0], b.shape_of(ids)[0]
     if n == 0 or (n is not None and n_ids is not None and n_ids != n):
-        return True
+        return NO_MATCH
     with rewriter.ip, op.location:
         tf = Tf()
         ids32 = _to_i32(ids)
@@ -135,7 +135,7 @@ def _segment(op, rewriter) -> bool:
                     hit = b.tf("Reshape", [hit, tf.const(col, "int64")], _type([None] + col[1:], "bool"))
                 out = b.tf("SelectV2", [hit, red, tf.const(0, kind)], out_type)
     rewriter.replace_op(op, [out])
-    return False
+    return
 
 
 def _scatter_operands(op):
@@ -189,14 +189,14 @@ class DecomposeSegmentScatter(PatternPass):
     def tensor_scatter_sub(self, op, rewriter):
         found = _scatter_operands(op)
         if found is None:
-            return True
+            return NO_MATCH
         t, idx, upd, tdims, _, _ = found
         with rewriter.ip, op.location:
             tf = Tf()
             scattered = b.tf("ScatterNd", [_to_i32(idx), upd, tf.const(tdims, "int32")], t.type)
             out = b.tf("Sub", [t, scattered], t.type)
         rewriter.replace_op(op, [out])
-        return False
+        return
 
     @rewrite("tf.TensorScatterMax")
     def tensor_scatter_max(self, op, rewriter):
@@ -210,14 +210,14 @@ class DecomposeSegmentScatter(PatternPass):
     def _scatter_extremum(op, rewriter, which: str) -> bool:
         found = _scatter_operands(op)
         if found is None:
-            return True
+            return NO_MATCH
         t, idx, upd, tdims, idims, kind = found
         q = idims[-1]
         k = int(np.prod(idims[:-1], dtype=np.int64))
         p = int(np.prod(tdims[:q], dtype=np.int64))
         rest = tdims[q:]
         if k == 0 or p == 0 or p >= 2**31:
-            return True
+            return NO_MATCH
         with rewriter.ip, op.location:
             tf = Tf()
             tuples = tf.reshape(_to_i32(idx), [k, q])
@@ -235,4 +235,4 @@ class DecomposeSegmentScatter(PatternPass):
             best = b.tf("Maximum" if which == "Max" else "Minimum", [flat_t, m], flat_t.type)
             out = tf.reshape(b.tf("SelectV2", [hit, best, flat_t], flat_t.type), tdims)
         rewriter.replace_op(op, [out])
-        return False
+        return

@@ -37,7 +37,7 @@ import numpy as np
 
 from tflx import builder as b
 from tflx.mlir import ir
-from tflx.plugin import PatternPass, register_pass, rewrite
+from tflx.plugin import NO_MATCH, PatternPass, register_pass, rewrite
 
 from ._tf_emit import Tf, shape, static_square
 
@@ -120,7 +120,7 @@ class DecomposeTriangularSolve(PatternPass):
     def decompose(self, op, rewriter):
         found = matrix_and_rhs(op, self.max_n, broadcast=True)
         if found is None:
-            return True
+            return NO_MATCH
         out_batch, n, k = found
         lower, adjoint = b.bool_attr(op, "lower", True), b.bool_attr(op, "adjoint", False)
         with rewriter.ip, op.location:

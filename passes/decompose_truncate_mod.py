@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from tflx import builder as b
 from tflx.mlir import ir
-from tflx.plugin import PatternPass, register_pass, rewrite
+from tflx.plugin import NO_MATCH, PatternPass, register_pass, rewrite
 
 from ._tf_emit import Tf, shape
 
@@ -36,9 +36,9 @@ class DecomposeTruncateMod(PatternPass):
             et = b.element_type_of(x)
             shape(x), shape(y)
         except (ValueError, TypeError):
-            return True
+            return NO_MATCH
         if not (et == ir.F32Type.get() or et == ir.IntegerType.get_signless(32)):
-            return True
+            return NO_MATCH
         out_t = op.results[0].type
         with rewriter.ip, op.location:
             tf = Tf()
@@ -51,4 +51,4 @@ class DecomposeTruncateMod(PatternPass):
             fix = b.tf("LogicalAnd", [nonzero, signs], b.tensor(shape(r), "bool"))
             out = tf.select(fix, b.tf("Sub", [r, y], out_t), r)
         rewriter.replace_op(op, [out])
-        return False
+        return

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from tflx import builder as b
-from tflx.plugin import PatternPass, register_pass, rewrite
+from tflx.plugin import NO_MATCH, PatternPass, register_pass, rewrite
 
 
 @register_pass
@@ -23,8 +23,8 @@ class FoldIdentityReshape(PatternPass):
     def fold(self, op, rewriter):
         x = op.operands[0]
         if x.type != op.result.type:
-            return True
+            return NO_MATCH
         dims = b.shape_of(x)
         if dims.count(None) > 1 or 0 in dims:
-            return True
+            return NO_MATCH
         rewriter.replace_op(op, [x])

@@ -21,7 +21,7 @@ import numpy as np
 
 from tflx import builder as b
 from tflx.mlir import ir
-from tflx.plugin import PatternPass, register_pass, rewrite
+from tflx.plugin import NO_MATCH, PatternPass, register_pass, rewrite
 
 _ANY_SHAPE_OP = re.compile(r"= shape\.([a-z_]+)")
 
@@ -84,7 +84,7 @@ class LegalizeShapeToStablehlo(PatternPass):
     def shape_of(self, op, rewriter):
         x = op.operands[0]
         if not isinstance(x.type, ir.RankedTensorType):
-            return True  # unranked: nothing static to say
+            return NO_MATCH  # unranked: nothing static to say
         dims = b.shape_of(x)
         with rewriter.ip, op.location:
             if None not in dims:
@@ -101,7 +101,7 @@ class LegalizeShapeToStablehlo(PatternPass):
         shapes = list(op.operands)
         ranks = [_lowered_length(v) for v in shapes]
         if None in ranks:
-            return True
+            return NO_MATCH
         with rewriter.ip, op.location:
             out, n_out = shapes[0], ranks[0]
             for rhs, n_rhs in zip(shapes[1:], ranks[1:]):
@@ -119,10 +119,10 @@ class LegalizeShapeToStablehlo(PatternPass):
         shape, index = op.operands
         n, k = _lowered_length(shape), _index_constant(index)
         if n is None or k is None:
-            return True
+            return NO_MATCH
         k = k + n if k < 0 else k
         if not 0 <= k <= n:
-            return True
+            return NO_MATCH
         with rewriter.ip, op.location:
             rewriter.replace_op(op, [_slice(shape, 0, k), _slice(shape, k, n)])
 
@@ -130,7 +130,7 @@ class LegalizeShapeToStablehlo(PatternPass):
     def concat(self, op, rewriter):
         lengths = [_lowered_length(v) for v in op.operands]
         if None in lengths:
-            return True
+            return NO_MATCH
         with rewriter.ip, op.location:
             parts = [v for v, n in zip(op.operands, lengths) if n]
             out = _concat(parts, sum(lengths)) if parts else _shape_const([])
@@ -139,14 +139,14 @@ class LegalizeShapeToStablehlo(PatternPass):
     @rewrite("shape.to_extent_tensor")
     def to_extent_tensor(self, op, rewriter):
         if _lowered_length(op.operands[0]) is None:
-            return True
+            return NO_MATCH
         rewriter.replace_op(op, [op.operands[0]])
 
     @rewrite("arith.index_cast")
     def index_cast(self, op, rewriter):
         # Only casts of shapes this pass lowered: their operand became tensor<Nxi32>.
         if _lowered_length(op.operands[0]) is None or not isinstance(op.result.type, ir.RankedTensorType):
-            return True
+            return NO_MATCH
         if op.operands[0].type == op.result.type:
             rewriter.replace_op(op, [op.operands[0]])
             return
@@ -164,11 +164,11 @@ class LegalizeShapeToStablehlo(PatternPass):
                 continue
             dim_op = b.defining_op(v, "tensor.dim")
             if dim_op is None:
-                return True
+                return NO_MATCH
             src, dim = dim_op.operands
             d = _index_constant(dim)
             if d is None or not isinstance(src.type, ir.RankedTensorType):
-                return True
+                return NO_MATCH
             plan.append(("dim", (src, d)))
         with rewriter.ip, op.location:
             parts = []
@@ -190,5 +190,5 @@ class LegalizeShapeToStablehlo(PatternPass):
     def dead_dim(self, op, rewriter):
         # Unregistered here, so the driver cannot know it is side-effect free: erase it when unused.
         if len(list(op.result.uses)):
-            return True
+            return NO_MATCH
         rewriter.erase_op(op)

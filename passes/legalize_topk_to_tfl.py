@@ -29,7 +29,7 @@ import numpy as np
 
 from tflx import builder as b
 from tflx.mlir import ir
-from tflx.plugin import PatternPass, register_pass, rewrite
+from tflx.plugin import NO_MATCH, PatternPass, register_pass, rewrite
 
 def _element_kind(value: ir.Value) -> str | None:
     """'float' (f32), 'int' (the integer types TOPK_V2 takes: i8, i32, i64, ui8) or None."""
@@ -192,18 +192,18 @@ class LegalizeTopkToTfl(PatternPass):
     @rewrite("stablehlo.custom_call")
     def topk_custom_call(self, op, rewriter):
         if ir.StringAttr(op.attributes["call_target_name"]).value != "mhlo.topk":
-            return True
+            return NO_MATCH
         if "mhlo.attributes" not in op.attributes or len(op.operands) != 1 or len(op.results) != 2:
-            return True
+            return NO_MATCH
         attrs = ir.DictAttr(op.attributes["mhlo.attributes"])
         k = ir.IntegerAttr(attrs["k"]).value
         largest = ir.BoolAttr(attrs["largest"]).value if "largest" in attrs else True
         x = op.operands[0]
         if not _static(x) or _element_kind(x) is None or not 0 <= k <= b.shape_of(x)[-1]:
-            return True
+            return NO_MATCH
         want_indices = len(list(op.results[1].uses)) > 0
         if not _supported(x, k, largest, want_indices):
-            return True
+            return NO_MATCH
         with rewriter.ip, op.location:
             values, indices = _sorted_last(x, k, largest, want_indices, op.results[1].type)
         rewriter.replace_op(op, [values, indices])
@@ -214,16 +214,16 @@ class LegalizeTopkToTfl(PatternPass):
         # (argsort passes an iota): TOPK_V2's indices gather them.
         x = op.operands[0]
         if not _static(x) or _element_kind(x) is None:
-            return True
+            return NO_MATCH
         rank = len(b.shape_of(x))
         dim = ir.IntegerAttr(op.attributes["dimension"]).value % rank
         direction = _comparator_direction(op, b.element_type_of(x))
         if direction is None:
-            return True
+            return NO_MATCH
         payloads = list(op.operands)[1:]
         n = b.shape_of(x)[dim]
         if not _supported(x, n, direction == "GT", bool(payloads)):
-            return True
+            return NO_MATCH
         perm = list(range(rank))
         perm[dim], perm[-1] = perm[-1], perm[dim]  # a swap: its own inverse
         to_last = (lambda v: v) if dim == rank - 1 else (lambda v: _transpose(v, perm))

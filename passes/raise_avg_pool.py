@@ -14,7 +14,7 @@ import numpy as np
 
 from tflx import builder as b
 from tflx.mlir import ir
-from tflx.plugin import PatternPass, register_pass, rewrite
+from tflx.plugin import NO_MATCH, PatternPass, register_pass, rewrite
 
 
 def _i64s(op, name):
@@ -43,26 +43,26 @@ class RaiseAvgPool(PatternPass):
     @rewrite("tfl.mul")
     def raise_avg_pool(self, op, rewriter):
         if ir.StringAttr(op.attributes["fused_activation_function"]).value != "NONE":
-            return True
+            return NO_MATCH
         window, scale = op.operands
         rw = b.defining_op(window, "stablehlo.reduce_window")
         if rw is None:
-            return True
+            return NO_MATCH
         if len(rw.operands) != 2 or len(list(rw.results[0].uses)) != 1 or not _is_sum_body(rw):
-            return True
+            return NO_MATCH
         dims, strides = _i64s(rw, "window_dimensions"), _i64s(rw, "window_strides") or [1, 1, 1, 1]
         if dims is None or len(dims) != 4 or dims[0] != 1 or dims[3] != 1 or strides[0] != 1 or strides[3] != 1:
-            return True
+            return NO_MATCH
         for dilation in ("base_dilations", "window_dilations"):
             if any(d != 1 for d in (_i64s(rw, dilation) or [1])):
-                return True
+                return NO_MATCH
         if "padding" in rw.attributes and np.any(np.array(ir.DenseElementsAttr(rw.attributes["padding"]))):
-            return True
+            return NO_MATCH
         init, c = b.constant_value(rw.operands[1]), b.constant_value(scale)
         if init is None or init.size != 1 or float(init.reshape(())) != 0.0:
-            return True
+            return NO_MATCH
         if c is None or c.size != 1 or not np.isclose(float(c.reshape(())), 1.0 / (dims[1] * dims[2]), rtol=1e-6, atol=0):
-            return True
+            return NO_MATCH
         with rewriter.ip, op.location:
             pool = b.tfl("average_pool_2d", [rw.operands[0]], op.result.type, filter_height=dims[1],
                          filter_width=dims[2], stride_h=strides[1], stride_w=strides[2], padding="VALID",

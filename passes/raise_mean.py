@@ -12,7 +12,7 @@ import numpy as np
 
 from tflx import builder as b
 from tflx.mlir import ir
-from tflx.plugin import PatternPass, register_pass, rewrite
+from tflx.plugin import NO_MATCH, PatternPass, register_pass, rewrite
 
 
 @register_pass
@@ -25,7 +25,7 @@ class RaiseSumMulToMean(PatternPass):
     @rewrite("tfl.mul")
     def raise_mean(self, op, rewriter):
         if ir.StringAttr(op.attributes["fused_activation_function"]).value != "NONE":
-            return True
+            return NO_MATCH
         for sum_value, scale_value in (op.operands, reversed(list(op.operands))):
             total = b.defining_op(sum_value, "tfl.sum")
             if total is None:
@@ -48,5 +48,5 @@ class RaiseSumMulToMean(PatternPass):
                 mean = b.op("tfl.mean", [total.operands[0], total.operands[1]], [op.result.type],
                             {"keep_dims": total.attributes["keep_dims"]})
             rewriter.replace_op(op, mean)
-            return False
-        return True
+            return
+        return NO_MATCH

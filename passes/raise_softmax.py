@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from tflx import builder as b
 from tflx.mlir import ir
-from tflx.plugin import PatternPass, register_pass, rewrite
+from tflx.plugin import NO_MATCH, PatternPass, register_pass, rewrite
 
 
 def _no_activation(op) -> bool:
@@ -52,18 +52,18 @@ class RaiseSoftmax(PatternPass):
     def raise_softmax(self, op, rewriter):
         numerator, denominator = op.operands
         if not _no_activation(op) or numerator.type != op.result.type:
-            return True
+            return NO_MATCH
         exp = b.defining_op(numerator, "tfl.exp")
         summed = _last_axis_reduction(denominator, "tfl.sum")
         if exp is None or summed is None or summed != numerator:
-            return True
+            return NO_MATCH
         sub = b.defining_op(exp.operands[0], "tfl.sub")
         if sub is None or not _no_activation(sub):
-            return True
+            return NO_MATCH
         x, shifted_by = sub.operands
         maxed = _last_axis_reduction(shifted_by, "tfl.reduce_max")
         if x.type != op.result.type or maxed is None or maxed != x:
-            return True
+            return NO_MATCH
         with rewriter.ip, op.location:
             softmax = b.op("tfl.softmax", [x], [op.result.type],
                            {"beta": ir.FloatAttr.get(ir.F32Type.get(), 1.0)}).result

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from tflx import builder as b
 from tflx.mlir import ir
-from tflx.plugin import PatternPass, register_pass, rewrite
+from tflx.plugin import NO_MATCH, PatternPass, register_pass, rewrite
 
 
 def _mask(op, name: str) -> int:
@@ -30,19 +30,19 @@ class StridedSliceNewAxisToExpandDims(PatternPass):
     def expand(self, op, rewriter):
         new_axis = _mask(op, "new_axis_mask")
         if not new_axis or _mask(op, "shrink_axis_mask") or _mask(op, "ellipsis_mask"):
-            return True
+            return NO_MATCH
         strides = b.constant_value(op.operands[3])
         if strides is None or strides.ndim != 1:
-            return True
+            return NO_MATCH
         begin, end = _mask(op, "begin_mask"), _mask(op, "end_mask")
         for i, s in enumerate(strides.tolist()):
             whole = (begin >> i) & 1 and (end >> i) & 1 and s == 1
             if not (new_axis >> i) & 1 and not whole:
-                return True
+                return NO_MATCH
         x = op.operands[0]
         axes = [i for i in range(len(strides)) if (new_axis >> i) & 1]
         if len(b.shape_of(x)) + len(axes) != len(b.shape_of(op.result)):
-            return True
+            return NO_MATCH
         dims, etype = b.shape_of(x), b.element_type_of(x)
         # Spec entry i is output axis i (no ellipsis, no shrink): insert the new axes in order;
         # the last ExpandDims gets the original result type (it may know more static dims).

@@ -28,7 +28,7 @@ def inputs(batch: int = 4, seed: int = 0) -> dict:
 
 def ops():
     """The declarations (loading the plugin registers TflxScaledTanh's OpDef with TF)."""
-    from tflx import plugins
+    from tflx import plugin_loader as plugins
     loaded = plugins.load(PLUGIN)
     module = sys.modules[loaded.module]
     return module.scaled_tanh, module.swish

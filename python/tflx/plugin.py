@@ -167,7 +167,7 @@ class PatternPass(Pass):
                 raise
             except Exception as e:  # noqa: BLE001 - reported with rule and op below
                 raise PatternError(rule, op.name, _raise_site(e, fn), e) from e
-            no_match = _no_match(result, rule, type(self).__module__)
+            no_match = _no_match(result, rule)
             if not no_match:
                 count[0] += 1
             return no_match
@@ -178,15 +178,14 @@ class PatternPass(Pass):
 _WARNED: set = set()
 
 
-def _no_match(result, rule: str, module: str) -> bool:
+def _no_match(result, rule: str) -> bool:
     """A rule's return value -> MLIR's (True: no match). None: rewritten; NO_MATCH: not matched;
-    the older True / falsy protocol is accepted (built-in passes still use it) and warned about
-    in plugins."""
+    the older True / falsy protocol is accepted and warned about (once per rule)."""
     if result is None:
         return False
     if result is NO_MATCH:
         return True
-    if not module.startswith("tflx.passes") and rule not in _WARNED:
+    if rule not in _WARNED:
         _WARNED.add(rule)
         import warnings
         hint = ("return tflx.plugin.NO_MATCH for no match" if result is True else

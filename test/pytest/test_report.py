@@ -108,13 +108,13 @@ def test_failure_report_and_reproducer(sqrtm_model, tmp_path):
 
 def test_pass_failure_repro_runs_the_pass(tiny_cnn_dir, tmp_path):
     """A plugin pass raises: the repro is the IR before that pass, the command runs just it."""
-    from tflx import importer, pipeline, plugins, report
+    from tflx import importer, pipeline, plugin_loader, report
     from tflx.errors import TflxError
     plugin = tmp_path / "broken.py"
     plugin.write_text(BAD_PLUGIN)
     rec = report.FailureRecorder()
     with pytest.raises(TflxError) as ei:
-        pipeline.run(signatures=importer.load(tiny_cnn_dir), passes=pipeline.default_passes() + plugins.passes_from([str(plugin)]),
+        pipeline.run(signatures=importer.load(tiny_cnn_dir), passes=pipeline.default_passes() + plugin_loader.passes_from([str(plugin)]),
                      on_failure=rec)
     assert ei.value.one_line().startswith("tflx: error: stage 'tfl', pass 'broken-on-mean'")
     rep = report.write(report.build_report(ei.value, rec, plugins=[str(plugin)]), str(tmp_path / "d"),

@@ -33,7 +33,7 @@ def _run_candidate(text: str, pipeline: str, plugins: list[str], workdir: str) -
             rc = _call(tflx_main._main, argv)
     else:
         from . import opt as opt_cli
-        from .. import plugins as loader
+        from .. import plugin_loader as loader
         for p in plugins:  # their passes become known to tflx-opt by registering
             loader.load(p)
         argv = [path, f"--pass-pipeline={pipeline}", "-o", os.path.join(workdir, "out.mlir")]
