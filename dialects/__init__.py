@@ -1,6 +1,8 @@
 """Op knowledge tflx consults, one module per subject:
 
-    tfl            typed views of TFL ops (operands/attributes by name), result-type rules
+    tfl            typed views of TFL ops (operands/attributes/results by name, from
+                   tfl_signatures.json, generated from tfl_ops.td by gen_tfl_signatures.py),
+                   result-type rules
     tfl_builtins   TFLite builtin operator codes and names (litert-converter's schema)
     quant          uniform quantized types: read from their text, quantize by them
     routes         the route table: which TF ops reach TFL through StableHLO (route_table.json)

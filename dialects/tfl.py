@@ -6,8 +6,8 @@
     fc.keep_num_dims                   # False (a Python value, not an ir.BoolAttr)
     tfl.activation(op)                 # "NONE" when the op fuses no activation (or has no such attribute)
 
-Operand names follow the TFL dialect's definitions (tfl_ops.td); attribute names and kinds
-come from the ops themselves, so a view reads any attribute an op carries. Result types of ops
+Operand, attribute and result names are the TFL dialect's own (tfl_ops.td), generated into
+tfl_signatures.json by gen_tfl_signatures.py; values are read from the op itself. Result types of ops
 built without one (`b.tfl("logistic", [x])`) follow `result_types` below: TFL ops have no MLIR
 type inference in litert-converter 0.5.0.
 
@@ -16,31 +16,23 @@ tflx.mlir); it defines none, ops are created by name.
 """
 from __future__ import annotations
 
+import functools
+import json
+import os
+
 import numpy as np
 
 from tflx.attrs import from_attr
 from tflx.errors import CannotInfer
 from tflx.mlir import constant_value, ir
 
-# Operand names of the ops rules touch most (tfl_ops.td).
-OPERANDS = {
-    "tfl.fully_connected": ("input", "filter", "bias"),
-    "tfl.conv_2d": ("input", "filter", "bias"),
-    "tfl.depthwise_conv_2d": ("input", "filter", "bias"),
-    "tfl.transpose_conv": ("output_shape", "weights", "input", "bias"),
-    "tfl.batch_matmul": ("x", "y"),
-    "tfl.add": ("lhs", "rhs"), "tfl.sub": ("lhs", "rhs"), "tfl.mul": ("lhs", "rhs"),
-    "tfl.div": ("lhs", "rhs"), "tfl.maximum": ("lhs", "rhs"), "tfl.minimum": ("lhs", "rhs"),
-    "tfl.pow": ("lhs", "rhs"), "tfl.squared_difference": ("lhs", "rhs"),
-    "tfl.reshape": ("input", "shape"), "tfl.transpose": ("input", "perm"),
-    "tfl.concatenation": None,  # variadic: view.values
-    "tfl.pad": ("input", "padding"), "tfl.padv2": ("input", "padding", "constant_values"),
-    "tfl.mean": ("input", "axis"), "tfl.sum": ("input", "axes"), "tfl.reduce_max": ("input", "axes"),
-    "tfl.strided_slice": ("input", "begin", "end", "strides"), "tfl.slice": ("input", "begin", "size"),
-    "tfl.gather": ("params", "indices"), "tfl.softmax": ("input",), "tfl.logistic": ("x",),
-    "tfl.average_pool_2d": ("input",), "tfl.max_pool_2d": ("input",),
-    "tfl.select_v2": ("condition", "x", "y"), "tfl.cast": ("input",), "tfl.custom": None,
-}
+@functools.lru_cache(maxsize=None)
+def signatures() -> dict:
+    """op name -> {"operands", "variadic", "attributes", "results"}: names as the TFL dialect
+    defines them, generated from tfl_ops.td (gen_tfl_signatures.py) into tfl_signatures.json."""
+    with open(os.path.join(os.path.dirname(__file__), "tfl_signatures.json"), encoding="utf-8") as f:
+        return json.load(f)
+
 
 _UNARY_SAME = {"abs", "ceil", "cos", "elu", "exp", "floor", "gelu", "hard_swish", "leaky_relu", "log",
                "log_softmax", "logistic", "neg", "prelu", "relu", "relu6", "relu_n1_to_1", "relu_0_to_1",
@@ -58,24 +50,37 @@ def activation(op) -> str:
 
 
 class View:
-    """An op's operands and attributes by name, attribute values as Python values."""
+    """An op's operands, attributes and results by name (tfl_signatures.json), attribute values
+    as Python values (tflx.attrs.from_attr). A variadic operand reads as a list."""
 
     def __init__(self, op):
         self.op = op.operation if hasattr(op, "operation") else op
-        self._names = OPERANDS.get(self.op.name) or ()
+        self._sig = signatures().get(self.op.name, {"operands": [], "variadic": None, "attributes": [],
+                                                    "results": []})
 
     def __getattr__(self, key):
         if key.startswith("_"):
             raise AttributeError(key)
-        if key in self._names:
-            i = self._names.index(key)
-            return self.op.operands[i] if i < len(self.op.operands) else None
-        if key == "values":  # variadic ops: every operand
-            return list(self.op.operands)
+        names, operands = self._sig["operands"], list(self.op.operands)
+        if key in names:
+            i = names.index(key)
+            extra = len(operands) - len(names)  # what the variadic operand (at most one) holds beyond one
+            v = self._sig["variadic"]
+            if v is not None:
+                j = names.index(v)
+                if key == v:
+                    return operands[j:j + extra + 1]
+                i = i + extra if i > j else i
+            return operands[i] if i < len(operands) else None
+        if key in self._sig["results"] and len(self._sig["results"]) == len(self.op.results):
+            return self.op.results[self._sig["results"].index(key)]
         if key in self.op.attributes:
             return from_attr(self.op.attributes[key])
-        known = list(self._names) + [a if isinstance(a, str) else a.name for a in self.op.attributes]
-        raise AttributeError(f"{self.op.name} has no operand or attribute '{key}' (it has: {', '.join(known)})")
+        if key in self._sig["attributes"]:  # defined by the dialect, not set on this op
+            return None
+        known = names + self._sig["attributes"] + self._sig["results"]
+        raise AttributeError(f"{self.op.name} has no operand, attribute or result '{key}' "
+                             f"(it has: {', '.join(known) or 'no names known to tflx'})")
 
     @property
     def activation(self) -> str:

@@ -196,8 +196,48 @@ def test_typed_view_of_a_tfl_op():
         v = tfl.view(fc)
         assert v.filter == fc.operands[1] and v.keep_num_dims is False and v.activation == "RELU"
         assert tfl.activation(tanh) == "NONE"
-        with pytest.raises(AttributeError, match="has no operand or attribute 'weights'"):
+        assert v.asymmetric_quantize_inputs is None  # the dialect defines it; this op does not set it
+        assert v.output == fc.results[0]
+        with pytest.raises(AttributeError, match="has no operand, attribute or result 'weights'"):
             v.weights
+
+
+def test_views_of_variadic_ops_and_the_signature_generator():
+    import importlib.util
+    import os
+    from tflx.dialects import tfl
+    from tflx.mlir import ir, new_context, walk_ops
+    with new_context() as ctx:
+        m = ir.Module.parse(textwrap.dedent('''
+            func.func @f(%a: tensor<1x2xf32>, %b: tensor<1x3xf32>) -> tensor<1x5xf32> {
+              %0 = "tfl.concatenation"(%a, %b) <{axis = 1 : i32, fused_activation_function = "NONE"}> : (tensor<1x2xf32>, tensor<1x3xf32>) -> tensor<1x5xf32>
+              return %0 : tensor<1x5xf32>
+            }'''), ctx)
+        concat = next(op for op in walk_ops(m) if op.name == "tfl.concatenation")
+        v = tfl.view(concat)
+        assert v.values == list(concat.operands) and v.axis == 1
+    # the checked-in table is what the generator makes of TableGen text like the dialect's
+    spec = importlib.util.spec_from_file_location("gen", os.path.join(os.path.dirname(tfl.__file__), "gen_tfl_signatures.py"))
+    gen = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(gen)
+    td = textwrap.dedent('''
+        def TFL_FooOp : TFL_Op<"foo", [Pure]> {
+          let arguments = (ins
+            TFL_TensorOf<[F32, QI8]>:$input,
+            Variadic<TFL_TensorOf<[F32]>>:$rest,   // a comment, with a comma
+            ConfinedAttr<I32Attr, [IntMinValue<0>]>:$axis,
+            TFL_AFAttr:$fused_activation_function);
+          let results = (outs TFL_TensorOf<[F32]>:$output);
+        }
+        def TFL_BarOp : Op<TFL_Dialect, "bar", []> {
+          let arguments = (ins AnyTensor:$x);
+        }''')
+    assert gen.signatures(td) == {
+        "tfl.bar": {"operands": ["x"], "variadic": None, "attributes": [], "results": []},
+        "tfl.foo": {"operands": ["input", "rest"], "variadic": "rest",
+                    "attributes": ["axis", "fused_activation_function"], "results": ["output"]}}
+    sigs = tfl.signatures()
+    assert sigs["tfl.conv_2d"]["operands"] == ["input", "filter", "bias"] and len(sigs) > 150
 
 
 def test_dag_pattern_rule_gets_its_captures():
