@@ -78,7 +78,7 @@ class View:
             return from_attr(self.op.attributes[key])
         if key in self._sig["attributes"]:  # defined by the dialect, not set on this op
             return None
-        known = names + self._sig["attributes"] + self._sig["results"]
+        known = names + self._sig["attributes"] + self._sig["results"]  # what the dialect defines
         raise AttributeError(f"{self.op.name} has no operand, attribute or result '{key}' "
                              f"(it has: {', '.join(known) or 'no names known to tflx'})")
 

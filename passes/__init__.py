@@ -3,7 +3,8 @@
 Importing this package registers every built-in pass (see `tflx-opt --list-passes`).
 """
 from . import fold_identity_reshape, legalize_shape_to_stablehlo, raise_avg_pool, raise_mean, raise_softmax  # noqa: F401
-from . import fold_fake_quant_constants, fold_quantize_constants, fresh_stateful_operands  # noqa: F401
+from . import fold_fake_quant_constants, fold_quantize_constants, fresh_stateful_operands, shape_skips_dequantize  # noqa: F401,E501
+from . import symmetric_batch_matmul_rhs  # noqa: F401
 from . import decompose_misc_ops  # noqa: F401
 from . import decompose_resize_bicubic, decompose_dilation2d, decompose_truncate_mod, decompose_cumulative_logsumexp  # noqa: F401,E501
 from . import decompose_segment_scatter  # noqa: F401
@@ -18,7 +19,8 @@ from . import lower_static_tensor_list, raise_keras_lstm, select_tf_ops, strided
 # restore-routed-ops are not among them: the stablehlo stage routes ops itself, see tflx.routes.)
 DEFAULT_PASSES = ("sink-loop-invariant-constants", "decompose-dynamic-tensor-lists", "raise-keras-lstm", "strided-slice-new-axis-to-expand-dims", "fold-fake-quant-constants", "fold-identity-reshape", "raise-sum-mul-to-mean", "raise-avg-pool", "raise-softmax",
                   "decompose-matrix-determinant", "decompose-matrix-inverse", "decompose-cholesky",
-                  "decompose-bitwise", "decompose-triangular-solve", "decompose-matrix-solve", "decompose-segment-scatter", "decompose-resize-bicubic", "decompose-dilation2d", "decompose-truncate-mod", "decompose-cumulative-logsumexp", "decompose-misc-ops", "legalize-topk-to-tfl", "outline-tfl-while", "fold-quantize-constants", "fresh-stateful-operands")
+                  "decompose-bitwise", "decompose-triangular-solve", "decompose-matrix-solve", "decompose-segment-scatter", "decompose-resize-bicubic", "decompose-dilation2d", "decompose-truncate-mod", "decompose-cumulative-logsumexp", "decompose-misc-ops", "legalize-topk-to-tfl", "outline-tfl-while", "fold-quantize-constants", "fresh-stateful-operands",
+                  "shape-skips-dequantize", "symmetric-batch-matmul-rhs")
 
 
 def registered_passes() -> dict:

@@ -65,6 +65,13 @@ def attr_array(op: ir.Operation, name: str) -> np.ndarray:
     return np.array(ir.DenseElementsAttr(op.attributes[name]))
 
 
+def attributes(op) -> dict:
+    """An op's attributes as {name: ir.Attribute} (to copy them onto a replacement op)."""
+    op = getattr(op, "operation", op)
+    names = [a if isinstance(a, str) else a.name for a in op.attributes]
+    return {n: op.attributes[n] for n in names}
+
+
 def bool_attr(op: ir.Operation, name: str, default: bool = False) -> bool:
     """A bool attribute's value, `default` when the op does not carry it."""
     return ir.BoolAttr(op.attributes[name]).value if name in op.attributes else default

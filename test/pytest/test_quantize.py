@@ -209,3 +209,37 @@ def test_plugin_runs_after_the_quantize_stage(cnn_dense, tmp_path):
     runner = Interpreter(model_content=r.flatbuffer).get_signature_runner()
     x = np.random.RandomState(5).uniform(-1, 1, (1, 32, 32, 3)).astype(np.float32)
     assert next(iter(runner(image=x).values())).min() >= 0
+
+
+def test_int8_attention_runs_its_batch_matmuls_on_xnnpack(tf, tmp_path):
+    """The quantize stage's built-in passes: SHAPE reads int8 tensors directly (no DEQUANTIZE in
+    front), and both attention BATCH_MATMULs get a symmetric right operand, so XNNPACK takes
+    them (with litert-quantizer's asymmetric activations it takes neither; stock gets one)."""
+    import keras
+    import tflx
+    from tflx.flatbuffer import op_histogram
+    from tflx.profile import profile
+    keras.utils.set_random_seed(0)
+    inp = keras.Input((8, 16), name="x")
+    out = keras.layers.MultiHeadAttention(num_heads=2, key_dim=8)(inp, inp)
+    model = keras.Model(inp, out)
+    rs = np.random.RandomState(0)
+    rep = [{"x": rs.uniform(-1, 1, (1, 8, 16)).astype(np.float32)} for _ in range(16)]
+    r = tflx.convert(model, quantize="int8", representative_data=rep)
+    assert r.pass_counts.get("symmetric-batch-matmul-rhs") == 2, r.pass_counts
+    from tflx.mlir import defining_op, walk_ops
+    shapes = [op for op in walk_ops(r.stages["quantize"].module) if op.name == "tfl.shape"]
+    assert not any(defining_op(op.operands[0], "tfl.dequantize") for op in shapes)
+    ops = dict(op_histogram(r.flatbuffer))
+    assert ops["BATCH_MATMUL"] == 2
+    p = profile(r.flatbuffer, latency=False)
+    bmm = next(o for o in p.ops if o["op"] == "BATCH_MATMUL")
+    assert bmm["xnnpack"] is True, p.ops
+    off = tflx.convert(model, quantize="int8", representative_data=rep,
+                       disable_passes=["symmetric-batch-matmul-rhs"]).flatbuffer
+    assert next(o for o in profile(off, latency=False).ops if o["op"] == "BATCH_MATMUL")["xnnpack"] is False
+    x = rep[3]["x"]
+    want = model(x).numpy()
+    for data in (r.flatbuffer, off):  # the requantize costs no accuracy to speak of
+        got = next(iter(run_signature(data, x=x).values()))
+        assert np.abs(got - want).max() <= 0.15 * np.abs(want).max()
