@@ -24,7 +24,7 @@ import numpy as np
 
 from tflx.attrs import from_attr
 from tflx.errors import CannotInfer
-from tflx.mlir import constant_value, ir
+from tflx.mlir import constant_value, dims_of, ir, tensor_type
 
 @functools.lru_cache(maxsize=None)
 def signatures() -> dict:
@@ -110,28 +110,17 @@ def result_types(name: str, operands, attributes: dict) -> list[ir.Type]:
                       "give its result type")
 
 
-def _dims(t) -> list | None:
-    s = ir.ShapedType(t)
-    return [None if ir.ShapedType.is_dynamic_size(d) else d for d in s.shape] if s.has_rank else None
-
-
-def _tensor(dims, element) -> ir.Type:
-    if dims is None:
-        return ir.UnrankedTensorType.get(element)
-    return ir.RankedTensorType.get([ir.ShapedType.get_dynamic_size() if d is None else d for d in dims], element)
-
-
 def _broadcast(a, b, element):
     element = element or ir.ShapedType(a).element_type
-    da, db = _dims(a), _dims(b)
+    da, db = dims_of(a), dims_of(b)
     if da is None or db is None:
-        return _tensor(None, element)
+        return tensor_type(None, element)
     n = max(len(da), len(db))
     da, db = [1] * (n - len(da)) + da, [1] * (n - len(db)) + db
     out = []
     for x, y in zip(da, db):
         out.append(y if x == 1 else x if y == 1 else x if x == y else None if None in (x, y) else _bad(a, b))
-    return _tensor(out, element)
+    return tensor_type(out, element)
 
 
 def _bad(a, b):
@@ -147,47 +136,47 @@ def _reshape(operands, attributes):
     element = ir.ShapedType(operands[0].type).element_type
     if shape is None:
         n = ir.ShapedType(operands[1].type).shape[0] if ir.ShapedType(operands[1].type).has_rank else None
-        return _tensor(None if n is None or n < 0 else [None] * n, element)
+        return tensor_type(None if n is None or n < 0 else [None] * n, element)
     dims = [int(d) for d in shape]
-    src = _dims(operands[0].type)
+    src = dims_of(operands[0].type)
     if -1 in dims and src is not None and None not in src:
         known = int(np.prod([d for d in dims if d != -1], dtype=np.int64))
         dims[dims.index(-1)] = int(np.prod(src, dtype=np.int64)) // max(known, 1)
-    return _tensor([None if d == -1 else d for d in dims], element)
+    return tensor_type([None if d == -1 else d for d in dims], element)
 
 
 def _transpose(operands, attributes):
-    perm, src = _const(operands[1]), _dims(operands[0].type)
+    perm, src = _const(operands[1]), dims_of(operands[0].type)
     element = ir.ShapedType(operands[0].type).element_type
     if perm is None or src is None:
-        return _tensor(None if src is None else [None] * len(src), element)
-    return _tensor([src[int(p)] for p in perm], element)
+        return tensor_type(None if src is None else [None] * len(src), element)
+    return tensor_type([src[int(p)] for p in perm], element)
 
 
 def _fully_connected(operands, attributes):
-    x, w = _dims(operands[0].type), _dims(operands[1].type)
+    x, w = dims_of(operands[0].type), dims_of(operands[1].type)
     element = ir.ShapedType(operands[0].type).element_type
     keep = "keep_num_dims" in attributes and ir.BoolAttr(attributes["keep_num_dims"]).value
     units = w[0] if w is not None else None
     if x is None:
-        return _tensor(None, element)
+        return tensor_type(None, element)
     if keep:
-        return _tensor(x[:-1] + [units], element)
+        return tensor_type(x[:-1] + [units], element)
     rows = None if None in x[:-1] else int(np.prod(x[:-1], dtype=np.int64))
-    return _tensor([rows, units], element)
+    return tensor_type([rows, units], element)
 
 
 def _concatenation(operands, attributes):
     axis = ir.IntegerAttr(attributes["axis"]).value
-    dims = [_dims(v.type) for v in operands]
+    dims = [dims_of(v.type) for v in operands]
     element = ir.ShapedType(operands[0].type).element_type
     if any(d is None for d in dims):
-        return _tensor(None, element)
+        return tensor_type(None, element)
     axis %= len(dims[0])
     out = list(dims[0])
     sizes = [d[axis] for d in dims]
     out[axis] = None if None in sizes else sum(sizes)
-    return _tensor(out, element)
+    return tensor_type(out, element)
 
 
 _SHAPE_RULES = {"reshape": _reshape, "transpose": _transpose, "fully_connected": _fully_connected,

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from tflx import builder as b
 from tflx.dialects.quant import UniformType
-from tflx.mlir import ir
+from tflx.mlir import dims_of, ir, tensor_type
 from tflx.plugin import NO_MATCH, PatternPass, register_pass, rewrite
 
 
@@ -34,20 +34,9 @@ class SymmetricBatchMatmulRhs(PatternPass):
             return NO_MATCH
         scale, zero = q.scales[0], q.zero_points[0]
         bound = max(abs(scale * (q.storage_min - zero)), abs(scale * (q.storage_max - zero)))
-        element = f"!quant.uniform<i8:f32, {bound / 127:.17g}>"
-        new_type = ir.Type.parse(_with_element(str(rhs.type), element))
         with rewriter.ip, op.location:
+            new_type = tensor_type(dims_of(rhs.type), ir.Type.parse(f"!quant.uniform<i8:f32, {bound / 127:.17g}>"))
             sym = b.op("tfl.quantize", [rhs], [new_type], {"qtype": ir.TypeAttr.get(new_type)}).result
             new = b.op("tfl.batch_matmul", [op.operands[0], sym], [op.result.type], b.attributes(op)).result
         rewriter.replace_op(op, [new])
 
-
-def _with_element(tensor_type: str, element: str) -> str:
-    """`tensor<...x!quant.uniform<...>>` with its element type replaced (nested <> balanced)."""
-    start = tensor_type.index("!quant.uniform<")
-    depth, i = 0, start
-    while True:
-        depth += {"<": 1, ">": -1}.get(tensor_type[i], 0)
-        i += 1
-        if depth == 0 and tensor_type[i - 1] == ">":
-            return tensor_type[:start] + element + tensor_type[i:]

@@ -3,41 +3,32 @@ from __future__ import annotations
 
 import numpy as np
 
-from .attrs import to_attr
+from . import mlir
+from .attrs import from_attr, to_attr
 from .mlir import constant_value, defining_op, ir, walk_ops  # noqa: F401  (part of the builder's API)
 
-_NP_TO_MLIR = {
-    np.dtype("float32"): lambda: ir.F32Type.get(),
-    np.dtype("float16"): lambda: ir.F16Type.get(),
-    np.dtype("float64"): lambda: ir.F64Type.get(),
-    np.dtype("int64"): lambda: ir.IntegerType.get_signless(64),
-    np.dtype("int32"): lambda: ir.IntegerType.get_signless(32),
-    np.dtype("int8"): lambda: ir.IntegerType.get_signless(8),
-    np.dtype("bool"): lambda: ir.IntegerType.get_signless(1),
-}
-
-
 def element_type(dtype) -> ir.Type:
-    return _NP_TO_MLIR[np.dtype(dtype)]()
+    return mlir.element_type(dtype)
 
 
 def np_dtype(type_: ir.Type):
     """The numpy dtype of an MLIR element type."""
-    for dt, make in _NP_TO_MLIR.items():
-        if make() == type_:
-            return dt
-    raise TypeError(f"no numpy dtype for {type_}")
+    name = mlir.dtype_name(type_)
+    try:
+        return np.dtype(name)
+    except TypeError:  # None, or a dtype numpy lacks (bfloat16)
+        raise TypeError(f"no numpy dtype for {type_}") from None
 
 
 def tensor(shape, dtype="float32") -> ir.RankedTensorType:
+    """A ranked tensor type; None in `shape` is a dynamic dim."""
     et = dtype if isinstance(dtype, ir.Type) else element_type(dtype)
-    return ir.RankedTensorType.get(list(shape), et)
+    return mlir.tensor_type(list(shape), et)
 
 
 def shape_of(value: ir.Value) -> list[int | None]:
-    """Static shape with None for dynamic dims."""
-    t = ir.RankedTensorType(value.type)
-    return [None if ir.ShapedType.is_dynamic_size(d) else d for d in t.shape]
+    """Static shape with None for dynamic dims (a ranked value)."""
+    return mlir.dims_of(ir.RankedTensorType(value.type))
 
 
 def dense(array, type_: ir.Type | None = None) -> ir.DenseElementsAttr:
@@ -70,6 +61,11 @@ def attributes(op) -> dict:
     op = getattr(op, "operation", op)
     names = [a if isinstance(a, str) else a.name for a in op.attributes]
     return {n: op.attributes[n] for n in names}
+
+
+def attr_value(op, name: str, default=None):
+    """An attribute's Python value (tflx.attrs.from_attr), `default` when the op does not carry it."""
+    return from_attr(op.attributes[name]) if name in op.attributes else default
 
 
 def bool_attr(op: ir.Operation, name: str, default: bool = False) -> bool:

@@ -85,6 +85,43 @@ def verify(module: ir.Module, *, stage: str | None = None, pass_name: str | None
         raise err from None
 
 
+# dtype name (numpy's / TensorFlow's) <-> MLIR element type: the one table.
+ELEMENT_TYPES = {"float32": "f32", "float16": "f16", "float64": "f64", "bfloat16": "bf16", "bool": "i1",
+                 "int8": "i8", "int16": "i16", "int32": "i32", "int64": "i64", "uint8": "ui8",
+                 "uint16": "ui16", "uint32": "ui32", "uint64": "ui64", "complex64": "complex<f32>"}
+_DTYPE_NAMES = {v: k for k, v in ELEMENT_TYPES.items()}
+
+
+def element_type(dtype) -> ir.Type:
+    """The MLIR element type of a dtype (numpy dtype, type or name such as "bfloat16")."""
+    import numpy as np
+    try:
+        name = np.dtype(dtype).name
+    except TypeError:
+        name = str(dtype)
+    if name not in ELEMENT_TYPES:
+        raise KeyError(f"no MLIR element type for dtype {dtype!r}")
+    return ir.Type.parse(ELEMENT_TYPES[name])
+
+
+def dtype_name(type_: ir.Type) -> str | None:
+    """The dtype name ("float32", "int8", ...) of an MLIR element type; None if it has none."""
+    return _DTYPE_NAMES.get(str(type_))
+
+
+def dims_of(type_: ir.Type) -> list | None:
+    """A shaped type's dims, None for a dynamic one; None for an unranked type."""
+    t = ir.ShapedType(type_)
+    return [None if ir.ShapedType.is_dynamic_size(d) else d for d in t.shape] if t.has_rank else None
+
+
+def tensor_type(dims, element: ir.Type) -> ir.Type:
+    """A tensor type of `dims` (None entries dynamic); unranked when `dims` is None."""
+    if dims is None:
+        return ir.UnrankedTensorType.get(element)
+    return ir.RankedTensorType.get([ir.ShapedType.get_dynamic_size() if d is None else d for d in dims], element)
+
+
 def walk_ops(root):
     """Every operation nested in `root` (a module, an op or a region), pre-order, `root` itself
     excluded. A list: rules may rewrite while a caller iterates it."""

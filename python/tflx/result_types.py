@@ -13,13 +13,7 @@ import numpy as np
 
 from .attrs import from_attr
 from .errors import CannotInfer
-from .mlir import constant_value, ir
-
-_TF_DTYPES = {"f32": "float32", "f16": "float16", "f64": "float64", "bf16": "bfloat16", "i1": "bool",
-              "i8": "int8", "i16": "int16", "i32": "int32", "i64": "int64", "ui8": "uint8",
-              "ui16": "uint16", "ui32": "uint32", "ui64": "uint64", "complex<f32>": "complex64"}
-_MLIR_TYPES = {v: k for k, v in _TF_DTYPES.items()}
-
+from .mlir import constant_value, dims_of, dtype_name, element_type, ir, tensor_type
 
 def infer(name: str, operands, attributes: dict) -> list[ir.Type]:
     """Result types of op `name` built from `operands` (ir.Values) and `attributes` (name ->
@@ -97,14 +91,13 @@ def _assign_inputs(op_def, inputs: list, op_type: str) -> dict:
 
 def _tf_input(tf, value: ir.Value):
     t = ir.ShapedType(value.type)
-    dtype = _TF_DTYPES.get(str(t.element_type))
+    dtype = dtype_name(t.element_type)
     if dtype is None:
         raise CannotInfer(f"operand type {value.type} has no TensorFlow dtype here: give the result type")
     const = constant_value(value)
     if const is not None:
         return tf.constant(np.asarray(const).astype(dtype))
-    shape = [None if ir.ShapedType.is_dynamic_size(d) else d for d in t.shape] if t.has_rank else None
-    return tf.compat.v1.placeholder(dtype, shape)
+    return tf.compat.v1.placeholder(dtype, dims_of(value.type))
 
 
 def _default(tf, value):
@@ -126,7 +119,7 @@ def _py(tf, attr):
     if not isinstance(attr, ir.Attribute):
         return attr
     if isinstance(attr, ir.TypeAttr):
-        dtype = _TF_DTYPES.get(str(attr.value))
+        dtype = dtype_name(attr.value)
         if dtype is None:
             raise CannotInfer(f"type attribute {attr} has no TensorFlow dtype here: give the result type")
         return tf.as_dtype(dtype)
@@ -137,11 +130,8 @@ def _py(tf, attr):
 
 
 def _mlir_type(shape, dtype: str) -> ir.Type:
-    et = _MLIR_TYPES.get(dtype)
-    if et is None:
-        raise CannotInfer(f"result dtype {dtype} has no MLIR spelling here: give the result type")
-    element = ir.Type.parse(et)
-    if shape.rank is None:
-        return ir.UnrankedTensorType.get(element)
-    return ir.RankedTensorType.get([ir.ShapedType.get_dynamic_size() if d is None else d
-                                    for d in shape.as_list()], element)
+    try:
+        element = element_type(dtype)
+    except KeyError:
+        raise CannotInfer(f"result dtype {dtype} has no MLIR spelling here: give the result type") from None
+    return tensor_type(None if shape.rank is None else shape.as_list(), element)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .mlir import ir
+from .mlir import element_type, ir
 
 WEIGHT_ATTR = "tflx.weight"
 
@@ -37,11 +37,6 @@ def _without(d: ir.DictAttr, name: str) -> ir.DictAttr:
     return ir.DictAttr.get({a.name: a.attr for a in d if a.name != name})
 
 
-def _element_type(dtype: np.dtype) -> ir.Type:
-    from .builder import element_type
-    return element_type(dtype)
-
-
 def lift(func, values: list, key_prefix: str) -> dict[str, np.ndarray]:
     """Turn the trailing len(values) resource/tensor arguments of `func` into typed tensor
     arguments marked with WEIGHT_ATTR; returns key -> value."""
@@ -56,7 +51,7 @@ def lift(func, values: list, key_prefix: str) -> dict[str, np.ndarray]:
         arg = args[n_user + i]
         value = np.asarray(value)
         try:
-            tensor_type = ir.RankedTensorType.get(list(value.shape), _element_type(value.dtype))
+            tensor_type = ir.RankedTensorType.get(list(value.shape), element_type(value.dtype))
         except KeyError:
             raise CannotLift(f"capture of dtype {value.dtype}") from None
         users = [u.owner for u in arg.uses]
