@@ -14,7 +14,7 @@ from . import stages as st
 from .atomic import write_atomic
 from .errors import TflxError
 from .mlir import clone_module, ir, new_context, op_histogram, parse_module, print_module, verify, walk_ops
-from .plugin import Pass, PassRaised, PatternError, run_pass
+from .plugin import Pass, PassRaised, PatternError, PatternPass, run_pass
 
 STAGE_HEADER = "// tflx-stage: "
 
@@ -203,9 +203,11 @@ def _quantize_stage(result, ctx, mode, data, io_type, dump_dir, on_start, on_sta
     module = st.flatbuffer_to_module(fb, ctx)
     todo = [p for p in passes if p.stage == "quantize"]
     if todo:
-        before = _asm(module.operation)
+        before = dict(result.pass_counts)
         run_passes(todo, "quantize", module, result, on_failure)
-        if _asm(module.operation) != before:  # something rewrote: write the file anew
+        # Pattern passes count their rewrites exactly; any other pass may have changed the IR.
+        if any(result.pass_counts.get(p.name, 0) != before.get(p.name, 0) or not isinstance(p, PatternPass)
+               for p in todo):  # something rewrote: write the file anew
             fb = st.export_flatbuffer(module, ctx)
             module = st.flatbuffer_to_module(fb, ctx)
     r = st.StageResult("quantize", time.perf_counter() - t0, module, fb, op_histogram(module), None)
@@ -218,10 +220,7 @@ def _quantize_stage(result, ctx, mode, data, io_type, dump_dir, on_start, on_sta
 
 
 def has_fake_quant(module: ir.Module) -> bool:
-    return any(op.name.startswith(FAKE_QUANT_PREFIX) for op in walk_ops(module))
-
-
-FAKE_QUANT_PREFIX = "tf.FakeQuantWithMinMax"
+    return any(op.name.startswith(routes.FAKE_QUANT_OPS) for op in walk_ops(module))
 
 
 def _dump(dump_dir: str, stage: str, result: st.StageResult) -> None:

@@ -37,9 +37,11 @@ NEVER_HIDDEN = frozenset({"tf.Const"})
 # TF ops the flatbuffer exporter writes as builtins itself (tf.If -> IF with branch subgraphs,
 # as in the stock converter): not leftovers.
 EXPORTED_TF_OPS = frozenset({"tf.If"})
-# Fake-quant ops on constant weights: the legalization leaves them (their ranges already became
-# Q/DQ pairs) for fold-fake-quant-constants; through StableHLO the ranges would be lost.
-FOLDED_IN_TFL_STAGE = ("tf.FakeQuantWithMinMax",)
+# TF's fake-quant ops (FakeQuantWithMinMaxVars[PerChannel], ...Args): a quantization-aware-trained
+# model's ranges. The import keeps them from TF's folding (tflx.stages), and on constant weights
+# the legalization leaves them (their ranges already became Q/DQ pairs) for
+# fold-fake-quant-constants: not leftovers to retry through StableHLO, which would lose the ranges.
+FAKE_QUANT_OPS = "tf.FakeQuantWithMinMax"  # the common prefix of their names
 
 
 def op_type(name: str) -> str:
@@ -207,7 +209,7 @@ def leftover_tf_ops(module: ir.Module) -> list:
     """Instance keys of the TF ops still in a module after TFL legalization."""
     return [instance_key(op) for op in walk_ops(module)
             if op.name.startswith("tf.") and op.name not in NEVER_HIDDEN | EXPORTED_TF_OPS
-            and not op.name.startswith(FOLDED_IN_TFL_STAGE)]
+            and not op.name.startswith(FAKE_QUANT_OPS)]
 
 
 def fallback_for_leftovers(plan: RoutePlan, record: RouteRecord, leftovers: list) -> RoutePlan | None:

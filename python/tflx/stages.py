@@ -118,14 +118,14 @@ def _import_frozen(sig, ctx: ir.Context) -> ir.Module:
     return parse_module(text, ctx, stage="tf", what=f"TF import of signature '{sig.key}'")
 
 
-_FAKE_QUANT_OP = '"tf.FakeQuantWithMinMax'
-_FAKE_QUANT_HIDDEN = '"tf.TflxKeep.FakeQuantWithMinMax'
+_FAKE_QUANT_OP = '"' + routes.FAKE_QUANT_OPS  # as ops print: "tf.FakeQuantWithMinMaxVars"(...)
+_FAKE_QUANT_HIDDEN = '"tf.TflxKeep.' + routes.op_type(routes.FAKE_QUANT_OPS)
 
 
 def _has_fake_quant(function) -> bool:
     gd = function.graph.as_graph_def()
     nodes = list(gd.node) + [n for f in gd.library.function for n in f.node_def]
-    return any(n.op.startswith("FakeQuantWithMinMax") for n in nodes)
+    return any(n.op.startswith(routes.op_type(routes.FAKE_QUANT_OPS)) for n in nodes)
 
 
 def _convert_function(function, head: str, tail: str) -> str:
