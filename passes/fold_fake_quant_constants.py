@@ -14,7 +14,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from tflx import builder as b
-from tflx.mlir import ir
 from tflx.plugin import NO_MATCH, PatternPass, register_pass, rewrite
 
 
@@ -56,13 +55,11 @@ class FoldFakeQuantConstants(PatternPass):
         if x is None or not b.is_float(op.operands[0]):
             return NO_MATCH
         if op.name == "tf.FakeQuantWithMinMaxArgs":
-            lo, hi = (ir.FloatAttr(op.attributes[k]).value if k in op.attributes else d
-                      for k, d in (("min", -6.0), ("max", 6.0)))
+            lo, hi = b.attr_value(op, "min", -6.0), b.attr_value(op, "max", 6.0)
         else:
             lo, hi = b.constant_value(op.operands[1]), b.constant_value(op.operands[2])
             if lo is None or hi is None:
                 return NO_MATCH
-        bits = ir.IntegerAttr(op.attributes["num_bits"]).value if "num_bits" in op.attributes else 8
-        folded = fake_quant(x, lo, hi, bits, b.bool_attr(op, "narrow_range"))
+        folded = fake_quant(x, lo, hi, b.attr_value(op, "num_bits", 8), b.bool_attr(op, "narrow_range"))
         with rewriter.ip, op.location:
             rewriter.replace_op(op, [b.constant(folded, dialect="arith")])

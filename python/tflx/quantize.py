@@ -98,8 +98,7 @@ def quantize(tflite: bytes, mode: str, representative_data=None, io_type: str = 
     """The quantized .tflite for `mode` (one of MODES)."""
     if mode not in MODES:
         raise TflxError(f"unknown quantization mode '{mode}': choose one of {', '.join(MODES)}")
-    if io_type not in IO_TYPES:
-        raise TflxError(f"unknown --io-type '{io_type}': choose one of {', '.join(IO_TYPES)}")
+    _check_io_type(io_type)
     if io_type != "float32" and mode != "int8":
         raise TflxError(f"--io-type {io_type} needs --quantize int8 (integer activations)")
     if mode == "float16":
@@ -179,11 +178,15 @@ def _op_index(model, builtin: int) -> int:
     return len(model.operatorCodes) - 1
 
 
+def _check_io_type(io_type: str) -> None:
+    if io_type not in IO_TYPES:
+        raise TflxError(f"unknown --io-type '{io_type}': choose one of {', '.join(IO_TYPES)}")
+
+
 def integer_model_io(tflite: bytes, io_type: str = "float32") -> bytes:
     """A model quantized in the converter (fake-quant ranges) takes and gives int8: float32 or
     uint8 I/O as asked, like the calibrated int8 mode."""
-    if io_type not in IO_TYPES:
-        raise TflxError(f"unknown --io-type '{io_type}': choose one of {', '.join(IO_TYPES)}")
+    _check_io_type(io_type)
     return tflite if io_type == "int8" else float_io(tflite, io_type)
 
 
